@@ -1,0 +1,2 @@
+//! The permafrost policy engine.
+pub mod value;
