@@ -1,0 +1,38 @@
+//! Data-driven cases: every query of `tests/cases/*/queries.txt` answered
+//! through the library's `query` command equals its expected lines.
+
+mod common;
+
+use permafrost::commands::query::{run, QueryArgs};
+
+#[test]
+fn every_case_answers_as_expected() {
+    let cases = common::cases();
+    assert!(cases.len() >= 8, "expected the data-driven cases to be present");
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for case in &cases {
+        for query in &case.queries {
+            count += 1;
+            let args = QueryArgs {
+                policy: case.policy(),
+                facts: case.facts(),
+                events: case.events(),
+                at: Some(query.at.unwrap_or(1_700_000_000)),
+                query: query.atom.clone(),
+            };
+            match run(&args) {
+                Ok((lines, _rejected)) if lines == query.expected => {}
+                Ok((lines, _)) => failures.push(format!(
+                    "{}/queries.txt:{}: `{}`\n  expected: {:#?}\n  got: {:#?}",
+                    case.name, query.line, query.atom, query.expected, lines
+                )),
+                Err(err) => failures.push(format!(
+                    "{}/queries.txt:{}: `{}` failed: {err}",
+                    case.name, query.line, query.atom
+                )),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {count} queries failed:\n{}", failures.len(), failures.join("\n"));
+}

@@ -1,0 +1,5 @@
+# expect: reserved word `or` used as a predicate name
+# at 5:9 `or` is a reserved word (reserved: if and or not true false)
+actor User {}
+
+declare or(User, User);
