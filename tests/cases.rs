@@ -3,12 +3,29 @@
 
 mod common;
 
-use permafrost::commands::query::{run, QueryArgs};
+use permafrost::commands::query::{run, EngineKind, QueryArgs};
 
 #[test]
-fn every_case_answers_as_expected() {
+fn reference_engine_answers_every_case() {
+    check_cases(EngineKind::Reference, 1);
+}
+
+#[test]
+fn dataflow_engine_answers_every_case_on_one_worker() {
+    check_cases(EngineKind::Dataflow, 1);
+}
+
+#[test]
+fn dataflow_engine_answers_every_case_on_two_workers() {
+    check_cases(EngineKind::Dataflow, 2);
+}
+
+fn check_cases(engine: EngineKind, workers: usize) {
     let cases = common::cases();
-    assert!(cases.len() >= 8, "expected the data-driven cases to be present");
+    assert!(
+        cases.len() >= 8,
+        "expected the data-driven cases to be present"
+    );
     let mut failures = Vec::new();
     let mut count = 0;
     for case in &cases {
@@ -19,6 +36,8 @@ fn every_case_answers_as_expected() {
                 facts: case.facts(),
                 events: case.events(),
                 at: Some(query.at.unwrap_or(1_700_000_000)),
+                engine,
+                workers,
                 query: query.atom.clone(),
             };
             match run(&args) {
@@ -34,5 +53,10 @@ fn every_case_answers_as_expected() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {count} queries failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} queries failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -17,7 +17,11 @@ fn bad_policies_have_golden_diagnostics() {
     paths.sort();
     assert!(paths.len() >= 12);
     for path in paths {
-        let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let name = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let text = std::fs::read_to_string(&path).expect("readable");
         let file = SourceFile::new(format!("{name}.polar"), text);
         let rendered = match check_policy(&file) {

@@ -56,7 +56,11 @@ impl FactError {
 
 fn describe(program: &Program, column: &ColumnType) -> String {
     let list = |types: &std::collections::BTreeSet<Arc<str>>| {
-        types.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" or ")
+        types
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(" or ")
     };
     match column {
         ColumnType::Entity(t) => format!("a `{t}` entity"),
@@ -112,15 +116,25 @@ fn entity_type_known(program: &Program, ty: &str) -> bool {
     program.actor_types.contains(ty) || program.resource_types.contains(ty)
 }
 
-fn constant(program: &Program, file: &Arc<SourceFile>, c: &ast::Const) -> Result<Value, Diagnostic> {
+fn constant(
+    program: &Program,
+    file: &Arc<SourceFile>,
+    c: &ast::Const,
+) -> Result<Value, Diagnostic> {
     Ok(match c {
         ast::Const::Str(s) => Value::str(s.as_str()),
         ast::Const::Int(i) => Value::Int(*i),
         ast::Const::Bool(b) => Value::Bool(*b),
         ast::Const::Entity(ty, id) => {
             if !entity_type_known(program, &ty.name) {
-                return Err(Diagnostic::new(file, ty.span, format!("unknown entity type `{}`", ty.name))
-                    .with_help("the policy declares its entity types with `actor` and `resource` blocks"));
+                return Err(Diagnostic::new(
+                    file,
+                    ty.span,
+                    format!("unknown entity type `{}`", ty.name),
+                )
+                .with_help(
+                    "the policy declares its entity types with `actor` and `resource` blocks",
+                ));
             }
             Value::entity(ty.name.as_str(), id.as_str())
         }
@@ -128,21 +142,31 @@ fn constant(program: &Program, file: &Arc<SourceFile>, c: &ast::Const) -> Result
 }
 
 /// A ground atom from a facts file or a test setup, checked.
-pub fn fact_from_atom(program: &Program, file: &Arc<SourceFile>, atom: &Atom) -> Result<Fact, Diagnostic> {
+pub fn fact_from_atom(
+    program: &Program,
+    file: &Arc<SourceFile>,
+    atom: &Atom,
+) -> Result<Fact, Diagnostic> {
     let mut args = Vec::new();
     for arg in &atom.args {
         match arg {
             ast::Expr::Term(ast::Term::Const(c, _)) => args.push(constant(program, file, c)?),
             other => {
-                return Err(Diagnostic::new(file, other.span(), "a fact's arguments must be constants")
-                    .with_help("write values such as `User{\"alice\"}`, `\"read\"`, `42` or `true`"))
+                return Err(Diagnostic::new(
+                    file,
+                    other.span(),
+                    "a fact's arguments must be constants",
+                )
+                .with_help("write values such as `User{\"alice\"}`, `\"read\"`, `42` or `true`"))
             }
         }
     }
     let fact = Fact::new(atom.name.name.as_str(), args);
     validate_fact(program, &fact).map_err(|err| {
         let span = match &err {
-            FactError::Type { position, .. } => atom.args.get(position - 1).map_or(atom.span, |a| a.span()),
+            FactError::Type { position, .. } => {
+                atom.args.get(position - 1).map_or(atom.span, |a| a.span())
+            }
             FactError::Undeclared(_) => atom.name.span,
             FactError::Arity { .. } => atom.span,
         };
@@ -152,19 +176,31 @@ pub fn fact_from_atom(program: &Program, file: &Arc<SourceFile>, atom: &Atom) ->
 }
 
 /// A query atom, checked: the predicate must exist with that arity.
-pub fn query_from_atom(program: &Program, file: &Arc<SourceFile>, atom: &Atom) -> Result<Query, Diagnostic> {
+pub fn query_from_atom(
+    program: &Program,
+    file: &Arc<SourceFile>,
+    atom: &Atom,
+) -> Result<Query, Diagnostic> {
     let pred = program.pred(&atom.name.name).ok_or_else(|| {
         let mut known: Vec<&str> = program.predicates.iter().map(|p| &*p.name).collect();
         known.sort_unstable();
-        Diagnostic::new(file, atom.name.span, format!("unknown predicate `{}`", atom.name.name))
-            .with_help(format!("the policy defines {}", known.join(", ")))
+        Diagnostic::new(
+            file,
+            atom.name.span,
+            format!("unknown predicate `{}`", atom.name.name),
+        )
+        .with_help(format!("the policy defines {}", known.join(", ")))
     })?;
     let arity = program.predicates[pred].arity;
     if arity != atom.args.len() {
         return Err(Diagnostic::new(
             file,
             atom.span,
-            format!("`{}` takes {arity} arguments, but {} were given", atom.name.name, atom.args.len()),
+            format!(
+                "`{}` takes {arity} arguments, but {} were given",
+                atom.name.name,
+                atom.args.len()
+            ),
         )
         .with_help("give one term per argument: a constant, a variable or `_`"));
     }
@@ -175,13 +211,19 @@ pub fn query_from_atom(program: &Program, file: &Arc<SourceFile>, atom: &Atom) -
         args.push(match arg {
             ast::Expr::Term(ast::Term::Const(c, _)) => Term::Const(constant(program, file, c)?),
             ast::Expr::Term(ast::Term::Wildcard(_)) => Term::Wildcard,
-            ast::Expr::Term(ast::Term::Var(id)) => Term::Var(*ids.entry(id.name.clone()).or_insert_with(|| {
-                vars.push(id.name.clone());
-                vars.len() - 1
-            })),
+            ast::Expr::Term(ast::Term::Var(id)) => {
+                Term::Var(*ids.entry(id.name.clone()).or_insert_with(|| {
+                    vars.push(id.name.clone());
+                    vars.len() - 1
+                }))
+            }
             other => {
-                return Err(Diagnostic::new(file, other.span(), "a query's arguments must be constants, variables or `_`")
-                    .with_help("arithmetic and `@current_unix_time` belong in rules"))
+                return Err(Diagnostic::new(
+                    file,
+                    other.span(),
+                    "a query's arguments must be constants, variables or `_`",
+                )
+                .with_help("arithmetic and `@current_unix_time` belong in rules"))
             }
         });
     }
@@ -189,7 +231,10 @@ pub fn query_from_atom(program: &Program, file: &Arc<SourceFile>, atom: &Atom) -
 }
 
 /// Parses and checks a facts file.
-pub fn parse_facts_file(program: &Program, file: &Arc<SourceFile>) -> Result<Vec<Fact>, Diagnostics> {
+pub fn parse_facts_file(
+    program: &Program,
+    file: &Arc<SourceFile>,
+) -> Result<Vec<Fact>, Diagnostics> {
     let atoms = parse_facts(file)?;
     let mut errors = Diagnostics::default();
     let mut facts = Vec::new();
@@ -210,7 +255,11 @@ pub fn parse_query(program: &Program, file: &Arc<SourceFile>) -> Result<Query, D
 
 /// A query answer: the matching ground atoms, in canonical text, sorted
 /// bytewise and deduplicated.
-pub fn answer_lines<'a>(program: &Program, query: &Query, tuples: impl IntoIterator<Item = &'a [Value]>) -> Vec<String> {
+pub fn answer_lines<'a>(
+    program: &Program,
+    query: &Query,
+    tuples: impl IntoIterator<Item = &'a [Value]>,
+) -> Vec<String> {
     let name = program.pred_name(query.pred);
     let mut lines: Vec<String> = tuples
         .into_iter()

@@ -340,13 +340,22 @@ impl fmt::Display for Named<'_> {
             .body
             .iter()
             .map(|l| match l {
-                Literal::Atom { pred, args, negated } => format!(
+                Literal::Atom {
+                    pred,
+                    args,
+                    negated,
+                } => format!(
                     "{}{}({})",
                     if *negated { "not " } else { "" },
                     program.pred_name(*pred),
                     args.iter().map(term).collect::<Vec<_>>().join(", ")
                 ),
-                Literal::Compare { op, left, right, negated } => format!(
+                Literal::Compare {
+                    op,
+                    left,
+                    right,
+                    negated,
+                } => format!(
                     "{}{} {} {}",
                     if *negated { "not " } else { "" },
                     expr(left, &term),
@@ -358,7 +367,9 @@ impl fmt::Display for Named<'_> {
                     rule.vars.get(*var).cloned().unwrap_or_default(),
                     expr(e, &term)
                 ),
-                Literal::Type { term: t, test } => format!("{} matches {}", term(t), describe_test(test)),
+                Literal::Type { term: t, test } => {
+                    format!("{} matches {}", term(t), describe_test(test))
+                }
             })
             .collect();
         if !body.is_empty() {
@@ -370,7 +381,11 @@ impl fmt::Display for Named<'_> {
 
 fn describe_test(test: &TypeTest) -> String {
     match test {
-        TypeTest::Entity(types) => types.iter().map(|t| t.to_string()).collect::<Vec<_>>().join("|"),
+        TypeTest::Entity(types) => types
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join("|"),
         TypeTest::String => "String".to_string(),
         TypeTest::Integer => "Integer".to_string(),
         TypeTest::Boolean => "Boolean".to_string(),
@@ -407,12 +422,20 @@ impl fmt::Display for PlanDisplay<'_> {
             if component.rules.is_empty() {
                 continue;
             }
-            let names: Vec<&str> = component.preds.iter().map(|p| program.pred_name(*p)).collect();
+            let names: Vec<&str> = component
+                .preds
+                .iter()
+                .map(|p| program.pred_name(*p))
+                .collect();
             writeln!(
                 f,
                 "component {index} [{}]{}",
                 names.join(", "),
-                if component.recursive { " (recursive: iterate to fixpoint)" } else { "" }
+                if component.recursive {
+                    " (recursive: iterate to fixpoint)"
+                } else {
+                    ""
+                }
             )?;
             for rule in &component.rules {
                 let source_rule = &program.rules[rule.rule];
@@ -429,21 +452,58 @@ impl fmt::Display for PlanDisplay<'_> {
                                 Ok(Column::Ignore) => "_".to_string(),
                             })
                             .collect();
-                        writeln!(f, "    scan {}({})", program.pred_name(*pred), cols.join(", "))?;
+                        writeln!(
+                            f,
+                            "    scan {}({})",
+                            program.pred_name(*pred),
+                            cols.join(", ")
+                        )?;
                     }
                 }
                 for step in &rule.steps {
                     match step {
-                        Step::Join { pred, key_columns, key, rest } => {
-                            let keys: Vec<String> = key_columns.iter().zip(key).map(|(c, s)| format!("{c}={}", slot(s))).collect();
+                        Step::Join {
+                            pred,
+                            key_columns,
+                            key,
+                            rest,
+                        } => {
+                            let keys: Vec<String> = key_columns
+                                .iter()
+                                .zip(key)
+                                .map(|(c, s)| format!("{c}={}", slot(s)))
+                                .collect();
                             let binds = rest.iter().filter(|(_, c)| *c == Column::Bind).count();
-                            writeln!(f, "    join {} on [{}] binding {binds}", program.pred_name(*pred), keys.join(", "))?;
+                            writeln!(
+                                f,
+                                "    join {} on [{}] binding {binds}",
+                                program.pred_name(*pred),
+                                keys.join(", ")
+                            )?;
                         }
-                        Step::Antijoin { pred, key_columns, key } => {
-                            let keys: Vec<String> = key_columns.iter().zip(key).map(|(c, s)| format!("{c}={}", slot(s))).collect();
-                            writeln!(f, "    antijoin {} on [{}]", program.pred_name(*pred), keys.join(", "))?;
+                        Step::Antijoin {
+                            pred,
+                            key_columns,
+                            key,
+                        } => {
+                            let keys: Vec<String> = key_columns
+                                .iter()
+                                .zip(key)
+                                .map(|(c, s)| format!("{c}={}", slot(s)))
+                                .collect();
+                            writeln!(
+                                f,
+                                "    antijoin {} on [{}]",
+                                program.pred_name(*pred),
+                                keys.join(", ")
+                            )?;
                         }
-                        Step::Compare { op, left, right, negated } => writeln!(
+                        Step::Compare {
+                            op,
+                            left,
+                            right,
+                            negated,
+                        } => writeln!(
                             f,
                             "    filter {}{} {} {}",
                             if *negated { "not " } else { "" },
@@ -451,12 +511,19 @@ impl fmt::Display for PlanDisplay<'_> {
                             op.symbol(),
                             plan_expr(right)
                         )?,
-                        Step::Type { slot: s, test } => writeln!(f, "    filter {} matches {}", slot(s), describe_test(test))?,
+                        Step::Type { slot: s, test } => {
+                            writeln!(f, "    filter {} matches {}", slot(s), describe_test(test))?
+                        }
                         Step::Bind(e) => writeln!(f, "    bind {}", plan_expr(e))?,
                     }
                 }
                 let head: Vec<String> = rule.head_slots.iter().map(slot).collect();
-                writeln!(f, "    emit {}({})", program.pred_name(rule.head), head.join(", "))?;
+                writeln!(
+                    f,
+                    "    emit {}({})",
+                    program.pred_name(rule.head),
+                    head.join(", ")
+                )?;
             }
             if component.recursive || component.rules.len() > 1 {
                 writeln!(f, "  distinct")?;

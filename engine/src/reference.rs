@@ -43,7 +43,11 @@ impl Model {
 ///
 /// Facts must have been validated against the program
 /// ([`crate::facts::validate_fact`]); facts of unknown predicates are ignored.
-pub fn evaluate<'a>(program: &Program, facts: impl IntoIterator<Item = &'a Fact>, now: i64) -> Model {
+pub fn evaluate<'a>(
+    program: &Program,
+    facts: impl IntoIterator<Item = &'a Fact>,
+    now: i64,
+) -> Model {
     let mut db = Database::new(program.predicates.len());
     for fact in facts {
         if let Some(pred) = program.pred(&fact.predicate) {
@@ -70,7 +74,12 @@ pub fn evaluate<'a>(program: &Program, facts: impl IntoIterator<Item = &'a Fact>
             let mut next = Vec::new();
             for rule in &rules {
                 for (position, literal) in rule.body.iter().enumerate() {
-                    if let Literal::Atom { pred, negated: false, .. } = literal {
+                    if let Literal::Atom {
+                        pred,
+                        negated: false,
+                        ..
+                    } = literal
+                    {
                         if in_component.contains(pred) && !delta[*pred].is_empty() {
                             let seed = (position, &delta[*pred]);
                             for tuple in derive(&mut db, rule, Some(seed), now) {
@@ -154,7 +163,12 @@ type Bindings = Vec<Option<Value>>;
 
 /// All head tuples of `rule`; with a seed, the body literal at that position
 /// reads only the given tuples.
-fn derive(db: &mut Database, rule: &Rule, seed: Option<(usize, &HashSet<Tuple>)>, now: i64) -> Vec<Tuple> {
+fn derive(
+    db: &mut Database,
+    rule: &Rule,
+    seed: Option<(usize, &HashSet<Tuple>)>,
+    now: i64,
+) -> Vec<Tuple> {
     let mut out = Vec::new();
     let mut bindings = vec![None; rule.vars.len()];
     solve(db, rule, 0, &mut bindings, seed, now, &mut out);
@@ -171,14 +185,22 @@ fn solve(
     out: &mut Vec<Tuple>,
 ) {
     let Some(literal) = rule.body.get(position) else {
-        let head: Option<Tuple> = rule.head_args.iter().map(|t| resolve(t, bindings)).collect();
+        let head: Option<Tuple> = rule
+            .head_args
+            .iter()
+            .map(|t| resolve(t, bindings))
+            .collect();
         if let Some(head) = head {
             out.push(head);
         }
         return;
     };
     match literal {
-        Literal::Atom { pred, args, negated: false } => {
+        Literal::Atom {
+            pred,
+            args,
+            negated: false,
+        } => {
             let candidates = match seed {
                 Some((p, tuples)) if p == position => tuples.iter().cloned().collect(),
                 _ => {
@@ -198,7 +220,11 @@ fn solve(
                 *bindings = saved;
             }
         }
-        Literal::Atom { pred, args, negated: true } => {
+        Literal::Atom {
+            pred,
+            args,
+            negated: true,
+        } => {
             let (columns, key): (Vec<usize>, Vec<Value>) = args
                 .iter()
                 .enumerate()
@@ -208,7 +234,12 @@ fn solve(
                 solve(db, rule, position + 1, bindings, seed, now, out);
             }
         }
-        Literal::Compare { op, left, right, negated } => {
+        Literal::Compare {
+            op,
+            left,
+            right,
+            negated,
+        } => {
             let holds = match (eval(left, bindings, now), eval(right, bindings, now)) {
                 (Some(l), Some(r)) => compare(*op, &l, &r),
                 _ => false,

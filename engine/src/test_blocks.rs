@@ -54,12 +54,19 @@ fn run_one(
     };
     let mut failures = Vec::new();
     for assertion in &test.asserts {
-        let answers = answer_lines(program, &assertion.query, model.tuples(assertion.query.pred));
+        let answers = answer_lines(
+            program,
+            &assertion.query,
+            model.tuples(assertion.query.pred),
+        );
         let found = !answers.is_empty();
         if found != assertion.expect {
             let (line, _) = program.source.line_col(assertion.span.start);
             failures.push(if assertion.expect {
-                format!("line {line}: `assert {}` failed: no such tuple", assertion.text)
+                format!(
+                    "line {line}: `assert {}` failed: no such tuple",
+                    assertion.text
+                )
             } else {
                 format!(
                     "line {line}: `assert_not {}` failed: derived {}",

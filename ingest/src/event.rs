@@ -33,9 +33,7 @@ pub struct Change {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Line {
-    Batch {
-        batch: Vec<Change>,
-    },
+    Batch { batch: Vec<Change> },
     Single(Change),
 }
 
@@ -118,10 +116,7 @@ mod tests {
     use engine::{check_policy, SourceFile};
 
     fn program() -> Program {
-        let file = SourceFile::new(
-            "p.polar",
-            "actor User {}\ndeclare manager(User, User);\n",
-        );
+        let file = SourceFile::new("p.polar", "actor User {}\ndeclare manager(User, User);\n");
         match check_policy(&file) {
             Ok(p) => p,
             Err(d) => panic!("{}", d.render()),
@@ -148,9 +143,15 @@ mod tests {
             err.as_deref(),
             Some("operation 2 of the line: argument 1 of `manager` must be a `User` entity, but \"a\" was given")
         );
-        assert!(matches!(parse_event_line(&p, "{not json"), Err(EventError::Malformed(_))));
         assert!(matches!(
-            parse_event_line(&p, r#"{"op":"upsert","fact":{"predicate":"manager","args":[]}}"#),
+            parse_event_line(&p, "{not json"),
+            Err(EventError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_event_line(
+                &p,
+                r#"{"op":"upsert","fact":{"predicate":"manager","args":[]}}"#
+            ),
             Err(EventError::Malformed(_))
         ));
     }

@@ -37,13 +37,19 @@ impl FactSet {
         let touched: BTreeSet<&Fact> = changes.iter().map(|c| &c.fact).collect();
         touched
             .into_iter()
-            .filter_map(|fact| {
-                match (before.contains(fact), self.facts.contains(fact)) {
-                    (false, true) => Some(Change { op: Op::Insert, fact: fact.clone() }),
-                    (true, false) => Some(Change { op: Op::Delete, fact: fact.clone() }),
+            .filter_map(
+                |fact| match (before.contains(fact), self.facts.contains(fact)) {
+                    (false, true) => Some(Change {
+                        op: Op::Insert,
+                        fact: fact.clone(),
+                    }),
+                    (true, false) => Some(Change {
+                        op: Op::Delete,
+                        fact: fact.clone(),
+                    }),
                     _ => None,
-                }
-            })
+                },
+            )
             .collect()
     }
 
@@ -84,11 +90,15 @@ mod tests {
     fn no_op_rule_in_order() {
         let mut set = FactSet::new();
         // [insert f, delete f] leaves f absent: no net change.
-        assert!(set.apply(&[change(Op::Insert, "f"), change(Op::Delete, "f")]).is_empty());
+        assert!(set
+            .apply(&[change(Op::Insert, "f"), change(Op::Delete, "f")])
+            .is_empty());
         assert!(set.is_empty());
         set.apply(&[change(Op::Insert, "f")]);
         // [delete f, insert f] leaves f present: no net change.
-        assert!(set.apply(&[change(Op::Delete, "f"), change(Op::Insert, "f")]).is_empty());
+        assert!(set
+            .apply(&[change(Op::Delete, "f"), change(Op::Insert, "f")])
+            .is_empty());
         assert_eq!(set.len(), 1);
         // A double insert is not a double count.
         assert!(set.apply(&[change(Op::Insert, "f")]).is_empty());

@@ -98,7 +98,10 @@ fn parse_queries(text: &str) -> Vec<CaseQuery> {
                 q.expected.push(trimmed.to_string());
             }
         } else {
-            panic!("queries.txt line {}: answer line outside a query", index + 1);
+            panic!(
+                "queries.txt line {}: answer line outside a query",
+                index + 1
+            );
         }
     }
     queries

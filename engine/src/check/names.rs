@@ -38,7 +38,9 @@ impl<'a> Names<'a> {
             first_seen: Vec::new(),
         };
         for (name, (columns, span)) in &schema.declared {
-            names.by_name.insert(Arc::clone(name), names.predicates.len());
+            names
+                .by_name
+                .insert(Arc::clone(name), names.predicates.len());
             names.predicates.push(Predicate {
                 name: Arc::clone(name),
                 arity: columns.len(),
@@ -52,13 +54,19 @@ impl<'a> Names<'a> {
             }
             if super::schema::RESERVED.contains(&rule.name.name.as_str()) || rule.name.name == "_" {
                 errors.push(
-                    Diagnostic::new(file, rule.name.span, format!("`{}` cannot name a predicate", rule.name.name))
-                        .with_help("choose another name"),
+                    Diagnostic::new(
+                        file,
+                        rule.name.span,
+                        format!("`{}` cannot name a predicate", rule.name.name),
+                    )
+                    .with_help("choose another name"),
                 );
                 continue;
             }
             let name: Arc<str> = Arc::from(rule.name.name.as_str());
-            names.by_name.insert(Arc::clone(&name), names.predicates.len());
+            names
+                .by_name
+                .insert(Arc::clone(&name), names.predicates.len());
             names.predicates.push(Predicate {
                 name,
                 arity: rule.params.len(),
@@ -146,7 +154,9 @@ impl<'a> Names<'a> {
         c: &Const,
         errors: &mut Diagnostics,
     ) -> Option<Value> {
-        constant_value(file, self.schema, c).map_err(|d| errors.push(d)).ok()
+        constant_value(file, self.schema, c)
+            .map_err(|d| errors.push(d))
+            .ok()
     }
 }
 

@@ -36,8 +36,9 @@ pub fn normalize(
         let term = match &param.term {
             ast::Term::Wildcard(span) => {
                 errors.push(
-                    Diagnostic::new(file, *span, "`_` in a rule head is unsafe")
-                        .with_help("a head argument must be a constant or a variable bound by the body"),
+                    Diagnostic::new(file, *span, "`_` in a rule head is unsafe").with_help(
+                        "a head argument must be a constant or a variable bound by the body",
+                    ),
                 );
                 return Vec::new();
             }
@@ -68,10 +69,11 @@ pub fn normalize(
         head_args.push(term);
     }
 
+    let mut reported = BTreeSet::new();
     let disjuncts = match &rule.body {
         None => vec![Vec::new()],
         Some(body) => {
-            only_under_not(file, body, errors);
+            reported = only_under_not(file, body, errors);
             let disjuncts = dnf(body, false);
             if disjuncts.len() > MAX_DISJUNCTS {
                 errors.push(
@@ -106,7 +108,9 @@ pub fn normalize(
         if !ok {
             continue;
         }
-        if let Some(body) = schedule(file, &vars, &head_args, literals, rule.span, errors) {
+        if let Some(body) = schedule(
+            file, &vars, &head_args, literals, rule.span, &reported, errors,
+        ) {
             rules.push(program::Rule {
                 head,
                 head_args: head_args.clone(),
@@ -142,7 +146,11 @@ impl Vars {
 
 /// Reports variables that occur only under `not`: they would be existential,
 /// and only `_` may be.
-fn only_under_not(file: &Arc<SourceFile>, body: &Formula, errors: &mut Diagnostics) {
+fn only_under_not(
+    file: &Arc<SourceFile>,
+    body: &Formula,
+    errors: &mut Diagnostics,
+) -> BTreeSet<String> {
     fn walk<'a>(
         f: &'a Formula,
         negated: bool,
@@ -182,7 +190,7 @@ fn only_under_not(file: &Arc<SourceFile>, body: &Formula, errors: &mut Diagnosti
     walk(body, false, &mut positive, &mut under_not);
     let mut reported = BTreeSet::new();
     for id in under_not {
-        if !positive.contains(id.name.as_str()) && reported.insert(&id.name) {
+        if !positive.contains(id.name.as_str()) && reported.insert(id.name.clone()) {
             errors.push(
                 Diagnostic::new(
                     file,
@@ -196,6 +204,7 @@ fn only_under_not(file: &Arc<SourceFile>, body: &Formula, errors: &mut Diagnosti
             );
         }
     }
+    reported
 }
 
 fn expr_terms<'a>(e: &'a ast::Expr, f: &mut impl FnMut(&'a ast::Term)) {
@@ -266,7 +275,14 @@ fn lower(
                 };
                 args.push(term(file, names, vars, t, errors)?);
             }
-            Some((Literal::Atom { pred, args, negated }, atom.span))
+            Some((
+                Literal::Atom {
+                    pred,
+                    args,
+                    negated,
+                },
+                atom.span,
+            ))
         }
         Formula::Compare(c) => {
             check_now(file, c, errors)?;
@@ -471,6 +487,7 @@ fn schedule(
     head_args: &[Term],
     literals: Vec<(Literal, Span)>,
     rule_span: Span,
+    already_reported: &BTreeSet<String>,
     errors: &mut Diagnostics,
 ) -> Option<Vec<Literal>> {
     let (mut positives, mut pending): (Vec<_>, Vec<_>) = literals
@@ -512,10 +529,27 @@ fn schedule(
         bound.extend(literal_vars(&atom));
         order.push(atom);
     }
-    let mut ok = true;
+    let mut ok = pending.is_empty();
+    let head_vars: BTreeSet<VarId> = head_args
+        .iter()
+        .filter_map(|t| match t {
+            Term::Var(v) => Some(*v),
+            _ => None,
+        })
+        .collect();
     for (literal, span) in &pending {
-        let unbound: Vec<String> = literal_vars(literal)
-            .difference(&bound)
+        let unbound_ids: BTreeSet<VarId> =
+            literal_vars(literal).difference(&bound).copied().collect();
+        // Reported elsewhere: head variables (below) and variables that
+        // occur only under `not`.
+        if unbound_ids
+            .iter()
+            .all(|v| head_vars.contains(v) || already_reported.contains(&vars.names[*v]))
+        {
+            continue;
+        }
+        let unbound: Vec<String> = unbound_ids
+            .iter()
             .map(|v| format!("`{}`", vars.names[*v]))
             .collect();
         let what = match literal {
@@ -531,7 +565,6 @@ fn schedule(
             )
             .with_help("every variable of a negation or comparison must be bound by a positive atom (or by `x = expr` from bound variables)"),
         );
-        ok = false;
     }
     for arg in head_args {
         if let Term::Var(v) = arg {

@@ -185,7 +185,10 @@ fn declare_type(
             Diagnostic::new(
                 file,
                 name.span,
-                format!("`{}` is a built-in type and cannot be redeclared", name.name),
+                format!(
+                    "`{}` is a built-in type and cannot be redeclared",
+                    name.name
+                ),
             )
             .with_help("choose another name for this block"),
         );
@@ -193,9 +196,13 @@ fn declare_type(
     }
     if let Some(previous) = schema.types.get(name.name.as_str()) {
         errors.push(
-            Diagnostic::new(file, name.span, format!("type `{}` is declared twice", name.name))
-                .with_related(previous.span, "first declared here")
-                .with_help("merge the two blocks into one"),
+            Diagnostic::new(
+                file,
+                name.span,
+                format!("type `{}` is declared twice", name.name),
+            )
+            .with_related(previous.span, "first declared here")
+            .with_help("merge the two blocks into one"),
         );
         return;
     }
@@ -267,9 +274,13 @@ fn collect_members(
         };
         if let Some(previous) = seen_lists.insert(list, *span) {
             errors.push(
-                Diagnostic::new(file, *span, format!("`{list}` is given twice in this block"))
-                    .with_related(previous, "first given here")
-                    .with_help(format!("list every name in one `{list} = [ … ];`")),
+                Diagnostic::new(
+                    file,
+                    *span,
+                    format!("`{list}` is given twice in this block"),
+                )
+                .with_related(previous, "first given here")
+                .with_help(format!("list every name in one `{list} = [ … ];`")),
             );
         }
         for name in names {
@@ -350,8 +361,9 @@ fn declare_relation(
         return;
     }
     if ok {
-        schema
-            .declared
-            .insert(Arc::from(declare.name.name.as_str()), (columns, declare.span));
+        schema.declared.insert(
+            Arc::from(declare.name.name.as_str()),
+            (columns, declare.span),
+        );
     }
 }

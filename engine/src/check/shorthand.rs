@@ -93,7 +93,8 @@ fn expand_one(
             span,
         }))
     };
-    let string = |text: &str, span: Span| Expr::Term(Term::Const(Const::Str(text.to_string()), span));
+    let string =
+        |text: &str, span: Span| Expr::Term(Term::Const(Const::Str(text.to_string()), span));
     let ident = |name: &str| Ident {
         name: name.to_string(),
         span,
@@ -114,9 +115,16 @@ fn expand_one(
         None => (ty.name.clone(), info, Vec::new()),
         Some(rel) => {
             let Some(related_ty) = info.relations.get(&rel.value) else {
-                let known: Vec<String> = info.relations.keys().map(|n| format!("`\"{n}\"`")).collect();
+                let known: Vec<String> = info
+                    .relations
+                    .keys()
+                    .map(|n| format!("`\"{n}\"`"))
+                    .collect();
                 let help = if known.is_empty() {
-                    format!("`{}` has no relations; add `relations = {{ {}: Type }};` to its block", ty.name, rel.value)
+                    format!(
+                        "`{}` has no relations; add `relations = {{ {}: Type }};` to its block",
+                        ty.name, rel.value
+                    )
                 } else {
                     format!("relations of `{}` are {}", ty.name, known.join(", "))
                 };
@@ -134,14 +142,14 @@ fn expand_one(
             let body = vec![
                 Formula::Atom(Atom {
                     name: ident("has_relation"),
-                    args: vec![var("resource"), string(&rel.value, rel.span), var("related")],
+                    args: vec![
+                        var("resource"),
+                        string(&rel.value, rel.span),
+                        var("related"),
+                    ],
                     span,
                 }),
-                Formula::Matches(
-                    Term::Var(ident("related")),
-                    ident(related_ty),
-                    span,
-                ),
+                Formula::Matches(Term::Var(ident("related")), ident(related_ty), span),
             ];
             (related_ty.to_string(), related_info, body)
         }
@@ -158,7 +166,11 @@ fn expand_one(
         return None;
     };
     let head_pred = head_pred?;
-    let subject = if shorthand.via.is_some() { "related" } else { "resource" };
+    let subject = if shorthand.via.is_some() {
+        "related"
+    } else {
+        "resource"
+    };
     body.push(Formula::Atom(Atom {
         name: ident(body_pred),
         args: vec![

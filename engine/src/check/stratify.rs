@@ -59,7 +59,9 @@ pub fn components(
                     let cycle = if head == used {
                         format!("`{head}` depends on its own negation")
                     } else {
-                        format!("`{head}` depends on `not {used}`, and `{used}` depends on `{head}`")
+                        format!(
+                            "`{head}` depends on `not {used}`, and `{used}` depends on `{head}`"
+                        )
                     };
                     errors.push(
                         Diagnostic::new(file, rule.span, format!("negation through recursion: {cycle}"))

@@ -85,7 +85,9 @@ impl Interner {
     /// A type test over data.
     pub fn type_test(&self, test: &TypeTest) -> DatumTest {
         match test {
-            TypeTest::Entity(types) => DatumTest::Entity(types.iter().map(|t| self.intern(t)).collect()),
+            TypeTest::Entity(types) => {
+                DatumTest::Entity(types.iter().map(|t| self.intern(t)).collect())
+            }
             TypeTest::String => DatumTest::String,
             TypeTest::Integer => DatumTest::Integer,
             TypeTest::Boolean => DatumTest::Boolean,

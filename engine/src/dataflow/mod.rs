@@ -11,16 +11,19 @@
 //! the number of workers. Moving to timely's cluster mode changes the
 //! `Config` only, plus an interner that agrees across processes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+use std::time::Duration;
+
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TryRecvError};
 use differential_dataflow::input::{Input, InputSession};
-use timely::dataflow::operators::probe::Handle as Probe;
 use timely::communication::initialize::WorkerGuards;
+use timely::dataflow::operators::probe::Handle as Probe;
 
 use crate::plan::{plan, Plan};
 use crate::program::{PredId, Program};
+use crate::reference::Model;
 use crate::value::{Fact, Value};
 
 pub mod datum;
@@ -118,7 +121,15 @@ impl Engine {
             let Some(commands) = receivers.get(index).cloned() else {
                 return;
             };
-            run_worker(worker, &worker_plan, &declared, &outputs, &context, &commands, &done_tx);
+            run_worker(
+                worker,
+                &worker_plan,
+                &declared,
+                &outputs,
+                &context,
+                &commands,
+                &done_tx,
+            );
         })
         .map_err(EngineError::Start)?;
         Ok(Engine {
@@ -231,8 +242,10 @@ fn run_worker(
     let captured: std::rc::Rc<std::cell::RefCell<Vec<(PredId, Row, isize)>>> = Default::default();
     let probe = Probe::new();
     let (mut inputs, mut unit) = worker.dataflow::<u64, _, _>(|scope| {
-        let mut inputs: HashMap<PredId, InputSession<u64, Row, isize>> = HashMap::new();
-        let mut facts: HashMap<PredId, Rel<'_, u64>> = HashMap::new();
+        // Every worker must build the same operators in the same order:
+        // ordered maps only.
+        let mut inputs: BTreeMap<PredId, InputSession<u64, Row, isize>> = BTreeMap::new();
+        let mut facts: BTreeMap<PredId, Rel<'_, u64>> = BTreeMap::new();
         for pred in declared {
             let (input, collection) = scope.new_collection::<Row, isize>();
             inputs.insert(*pred, input);
@@ -253,7 +266,9 @@ fn run_worker(
                 let pred = *pred;
                 rel.clone()
                     .consolidate()
-                    .inspect(move |(row, _time, diff)| captured.borrow_mut().push((pred, row.clone(), *diff)))
+                    .inspect(move |(row, _time, diff)| {
+                        captured.borrow_mut().push((pred, row.clone(), *diff))
+                    })
                     .probe_with(&probe);
             }
         }
@@ -262,7 +277,17 @@ fn run_worker(
     if index == 0 {
         unit.insert(Row::new());
     }
-    while let Ok(Command::Epoch { epoch, updates }) = commands.recv() {
+    // A worker keeps stepping between epochs: the others may still need the
+    // progress messages its last steps produced.
+    loop {
+        let (epoch, updates) = match commands.try_recv() {
+            Ok(Command::Epoch { epoch, updates }) => (epoch, updates),
+            Err(TryRecvError::Empty) => {
+                worker.step_or_park(Some(Duration::from_millis(1)));
+                continue;
+            }
+            Err(TryRecvError::Disconnected) => break,
+        };
         for (position, (pred, row, diff)) in updates.iter().enumerate() {
             if position % peers == index {
                 if let Some(input) = inputs.get_mut(pred) {
@@ -282,4 +307,40 @@ fn run_worker(
             break;
         }
     }
+}
+
+/// Folds an epoch's diffs into a model (the set of current tuples).
+pub fn accumulate(model: &mut Model, diffs: &EpochDiffs) {
+    for (pred, tuple, diff) in &diffs.diffs {
+        if model.relations.len() <= *pred {
+            model.relations.resize(*pred + 1, Default::default());
+        }
+        if *diff > 0 {
+            model.relations[*pred].insert(tuple.clone());
+        } else {
+            model.relations[*pred].remove(tuple);
+        }
+    }
+}
+
+/// The model of `program` over `facts` at time `now`, computed by the
+/// dataflow on `workers` workers in one epoch.
+pub fn evaluate(
+    program: &Program,
+    facts: &[Fact],
+    now: i64,
+    workers: usize,
+) -> Result<Model, EngineError> {
+    let mut engine = Engine::start(
+        program,
+        EngineConfig {
+            workers,
+            now,
+            outputs: None,
+        },
+    )?;
+    let changes: Vec<(Fact, bool)> = facts.iter().map(|f| (f.clone(), true)).collect();
+    let mut model = Model::default();
+    accumulate(&mut model, &engine.apply(&changes)?);
+    Ok(model)
 }

@@ -5,9 +5,11 @@
 //! rule that needs them; recursive components run in an `iterative` scope
 //! with one `Variable` per predicate (mutual recursion included); `not`
 //! becomes an antijoin with the distinct projection of an earlier stratum;
-//! each derived relation is made a set with `distinct`.
+//! each derived relation is made a set with `distinct`. Every worker must
+//! build the same operators in the same order, so only ordered maps are
+//! iterated here.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use differential_dataflow::collection::concatenate;
@@ -42,18 +44,18 @@ pub struct Context {
 /// keys built from them so far.
 pub struct Relations<'s, T: Timestamp + Lattice + Ord> {
     /// Relation contents by predicate.
-    pub collections: HashMap<PredId, Rel<'s, T>>,
-    arrangements: HashMap<(PredId, Vec<usize>), Arrangement<'s, T>>,
-    negation_keys: HashMap<(PredId, Vec<usize>), Rel<'s, T>>,
+    pub collections: BTreeMap<PredId, Rel<'s, T>>,
+    arrangements: BTreeMap<(PredId, Vec<usize>), Arrangement<'s, T>>,
+    negation_keys: BTreeMap<(PredId, Vec<usize>), Rel<'s, T>>,
 }
 
 impl<'s, T: Timestamp + Lattice + Ord> Relations<'s, T> {
     /// Relations over the given collections.
-    pub fn new(collections: HashMap<PredId, Rel<'s, T>>) -> Self {
+    pub fn new(collections: BTreeMap<PredId, Rel<'s, T>>) -> Self {
         Relations {
             collections,
-            arrangements: HashMap::new(),
-            negation_keys: HashMap::new(),
+            arrangements: BTreeMap::new(),
+            negation_keys: BTreeMap::new(),
         }
     }
 
@@ -94,7 +96,10 @@ impl<'s, T: Timestamp + Lattice + Ord> Relations<'s, T> {
 }
 
 fn project(tuple: &[Datum], columns: &[usize]) -> Row {
-    columns.iter().filter_map(|c| tuple.get(*c).copied()).collect()
+    columns
+        .iter()
+        .filter_map(|c| tuple.get(*c).copied())
+        .collect()
 }
 
 /// A plan slot with its constant encoded.
@@ -131,7 +136,11 @@ fn expr(interner: &Interner, e: &PlanExpr) -> DataExpr {
     match e {
         PlanExpr::Slot(s) => DataExpr::Slot(slot(interner, s)),
         PlanExpr::Now => DataExpr::Now,
-        PlanExpr::Arith(op, a, b) => DataExpr::Arith(*op, Box::new(expr(interner, a)), Box::new(expr(interner, b))),
+        PlanExpr::Arith(op, a, b) => DataExpr::Arith(
+            *op,
+            Box::new(expr(interner, a)),
+            Box::new(expr(interner, b)),
+        ),
     }
 }
 
@@ -179,12 +188,12 @@ fn compare(interner: &Interner, op: CmpOp, left: Datum, right: Datum) -> bool {
 fn render_rule<'s, T: Timestamp + Lattice + Ord>(
     relations: &mut Relations<'s, T>,
     rule: &RulePlan,
-    unit: &Rel<'s, T>,
+    unit: Option<&Rel<'s, T>>,
     context: &Context,
 ) -> Option<Rel<'s, T>> {
     let interner = &context.interner;
     let mut rows = match &rule.source {
-        Source::Unit => unit.clone(),
+        Source::Unit => unit?.clone(),
         Source::Scan { pred, columns } => {
             let columns: Vec<Result<Column, Datum>> = columns
                 .iter()
@@ -207,7 +216,12 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
     };
     for step in &rule.steps {
         rows = match step {
-            Step::Join { pred, key_columns, key, rest } => {
+            Step::Join {
+                pred,
+                key_columns,
+                key,
+                rest,
+            } => {
                 let arranged = relations.arranged(*pred, key_columns)?;
                 let key: Vec<DataSlot> = key.iter().map(|s| slot(interner, s)).collect();
                 let rest = rest.clone();
@@ -218,22 +232,34 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
                             let value = tuple.get(*column).copied()?;
                             match handling {
                                 Column::Bind => next.push(value),
-                                Column::Same(slot) if next.get(*slot) != Some(&value) => return None,
+                                Column::Same(slot) if next.get(*slot) != Some(&value) => {
+                                    return None
+                                }
                                 _ => {}
                             }
                         }
                         Some(next)
                     })
             }
-            Step::Antijoin { pred, key_columns, key } => {
+            Step::Antijoin {
+                pred,
+                key_columns,
+                key,
+            } => {
                 let keys = relations.negation_key(*pred, key_columns)?;
                 let key: Vec<DataSlot> = key.iter().map(|s| slot(interner, s)).collect();
                 rows.map(move |row| (key.iter().filter_map(|s| s.get(&row)).collect::<Row>(), row))
                     .antijoin(keys)
                     .map(|(_, row)| row)
             }
-            Step::Compare { op, left, right, negated } => {
-                let (left, right, op, negated) = (expr(interner, left), expr(interner, right), *op, *negated);
+            Step::Compare {
+                op,
+                left,
+                right,
+                negated,
+            } => {
+                let (left, right, op, negated) =
+                    (expr(interner, left), expr(interner, right), *op, *negated);
                 let (interner, now) = (Arc::clone(interner), context.now);
                 rows.filter(move |row| {
                     let holds = match (eval(&left, row, now), eval(&right, row, now)) {
@@ -244,7 +270,8 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
                 })
             }
             Step::Type { slot: s, test } => {
-                let (s, test): (DataSlot, DatumTest) = (slot(interner, s), interner.type_test(test));
+                let (s, test): (DataSlot, DatumTest) =
+                    (slot(interner, s), interner.type_test(test));
                 rows.filter(move |row| s.get(row).is_some_and(|d| test.accepts(&d)))
             }
             Step::Bind(e) => {
@@ -267,13 +294,13 @@ pub fn render_component<'s, T: Timestamp + Lattice + Ord>(
     scope: Scope<'s, T>,
     relations: &mut Relations<'s, T>,
     component: &ComponentPlan,
-    facts: &HashMap<PredId, Rel<'s, T>>,
+    facts: &BTreeMap<PredId, Rel<'s, T>>,
     unit: &Rel<'s, T>,
     context: &Context,
 ) {
-    let mut derived: HashMap<PredId, Vec<Rel<'s, T>>> = HashMap::new();
+    let mut derived: BTreeMap<PredId, Vec<Rel<'s, T>>> = BTreeMap::new();
     for rule in &component.rules {
-        if let Some(rows) = render_rule(relations, rule, unit, context) {
+        if let Some(rows) = render_rule(relations, rule, Some(unit), context) {
             derived.entry(rule.head).or_default().push(rows);
         }
     }
@@ -286,7 +313,9 @@ pub fn render_component<'s, T: Timestamp + Lattice + Ord>(
             continue;
         }
         parts.extend(facts.get(pred).cloned());
-        relations.collections.insert(*pred, concatenate(scope, parts).distinct());
+        relations
+            .collections
+            .insert(*pred, concatenate(scope, parts).distinct());
     }
 }
 
@@ -296,14 +325,17 @@ pub fn render_recursive<'s>(
     scope: Scope<'s, u64>,
     relations: &mut Relations<'s, u64>,
     component: &ComponentPlan,
-    facts: &HashMap<PredId, Rel<'s, u64>>,
+    facts: &BTreeMap<PredId, Rel<'s, u64>>,
     unit: &Rel<'s, u64>,
     context: &Context,
 ) {
     let results: Vec<(PredId, Rel<'s, u64>)> = scope.iterative::<u64, _, _>(|inner| {
-        let mut entered: HashMap<PredId, Rel<'_, Product<u64, u64>>> = relations
+        // Only the relations the rules read enter the loop.
+        let used = used_preds(component);
+        let mut entered: BTreeMap<PredId, Rel<'_, Product<u64, u64>>> = relations
             .collections
             .iter()
+            .filter(|(pred, _)| used.contains(pred))
             .map(|(pred, rel)| (*pred, rel.clone().enter(inner)))
             .collect();
         let mut variables = Vec::new();
@@ -312,13 +344,20 @@ pub fn render_recursive<'s>(
             entered.insert(*pred, current);
             variables.push((*pred, variable));
         }
-        let inner_facts: HashMap<PredId, Rel<'_, Product<u64, u64>>> =
-            facts.iter().map(|(p, f)| (*p, f.clone().enter(inner))).collect();
-        let inner_unit = unit.clone().enter(inner);
+        let inner_facts: BTreeMap<PredId, Rel<'_, Product<u64, u64>>> = facts
+            .iter()
+            .filter(|(p, _)| component.preds.contains(p))
+            .map(|(p, f)| (*p, f.clone().enter(inner)))
+            .collect();
+        // The unit enters the loop only when a rule starts from it.
+        let needs_unit = component.rules.iter().any(|r| r.source == Source::Unit);
+        let inner_unit = needs_unit.then(|| unit.clone().enter(inner));
         let mut inner_relations = Relations::new(entered);
-        let mut derived: HashMap<PredId, Vec<Rel<'_, Product<u64, u64>>>> = HashMap::new();
+        let mut derived: BTreeMap<PredId, Vec<Rel<'_, Product<u64, u64>>>> = BTreeMap::new();
         for rule in &component.rules {
-            if let Some(rows) = render_rule(&mut inner_relations, rule, &inner_unit, context) {
+            if let Some(rows) =
+                render_rule(&mut inner_relations, rule, inner_unit.as_ref(), context)
+            {
                 derived.entry(rule.head).or_default().push(rows);
             }
         }
@@ -333,4 +372,20 @@ pub fn render_recursive<'s>(
         results
     });
     relations.collections.extend(results);
+}
+
+/// The predicates a component's rules read.
+fn used_preds(component: &ComponentPlan) -> std::collections::BTreeSet<PredId> {
+    let mut used = std::collections::BTreeSet::new();
+    for rule in &component.rules {
+        if let Source::Scan { pred, .. } = &rule.source {
+            used.insert(*pred);
+        }
+        for step in &rule.steps {
+            if let Step::Join { pred, .. } | Step::Antijoin { pred, .. } = step {
+                used.insert(*pred);
+            }
+        }
+    }
+    used
 }

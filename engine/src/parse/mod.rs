@@ -82,13 +82,16 @@ fn to_diagnostic(file: &Arc<SourceFile>, error: Error<'_>) -> Diagnostic {
     match error {
         ParseError::InvalidToken { location } => {
             let end = next_char_boundary(&file.text, location);
-            Diagnostic::new(file, Span::new(location, end), "unexpected character")
-                .with_help("remove it; names are `[A-Za-z_][A-Za-z0-9_]*` and strings are double-quoted")
+            Diagnostic::new(file, Span::new(location, end), "unexpected character").with_help(
+                "remove it; names are `[A-Za-z_][A-Za-z0-9_]*` and strings are double-quoted",
+            )
         }
-        ParseError::UnrecognizedEof { location, expected } => {
-            Diagnostic::new(file, Span::new(location, location), "unexpected end of input")
-                .with_help(expected_help(&expected))
-        }
+        ParseError::UnrecognizedEof { location, expected } => Diagnostic::new(
+            file,
+            Span::new(location, location),
+            "unexpected end of input",
+        )
+        .with_help(expected_help(&expected)),
         ParseError::UnrecognizedToken {
             token: (start, token, end),
             expected,
@@ -100,8 +103,12 @@ fn to_diagnostic(file: &Arc<SourceFile>, error: Error<'_>) -> Diagnostic {
         .with_help(expected_help(&expected)),
         ParseError::ExtraToken {
             token: (start, token, end),
-        } => Diagnostic::new(file, Span::new(start, end), format!("unexpected `{}`", token.1))
-            .with_help("remove it"),
+        } => Diagnostic::new(
+            file,
+            Span::new(start, end),
+            format!("unexpected `{}`", token.1),
+        )
+        .with_help("remove it"),
         ParseError::User { error } => {
             Diagnostic::new(file, error.span, error.message).with_help(error.help)
         }
@@ -132,7 +139,9 @@ fn expected_help(expected: &[String]) -> String {
     match names.len() {
         0 => "check the statement's syntax against the policy language".to_string(),
         1 => format!("expected {}", names[0]),
-        _ if names.len() > 8 => "a statement ends with `;`; check the syntax before this point".to_string(),
+        _ if names.len() > 8 => {
+            "a statement ends with `;`; check the syntax before this point".to_string()
+        }
         _ => {
             let last = names.pop().unwrap_or_default();
             format!("expected {} or {last}", names.join(", "))
