@@ -52,6 +52,8 @@
 
 mod canon;
 mod dict;
+#[cfg(test)]
+mod durability;
 mod err;
 mod keys;
 mod perm;
