@@ -449,13 +449,7 @@ mod tests {
                 ..EpochCommit::default()
             })
             .unwrap();
-        assert_eq!(
-            stats,
-            CommitStats {
-                granted: 1,
-                revoked: 0
-            }
-        );
+        assert_eq!((stats.granted, stats.revoked), (1, 0));
         let stats = store
             .commit_epoch(&EpochCommit {
                 epoch: 2,
@@ -467,13 +461,7 @@ mod tests {
                 ..EpochCommit::default()
             })
             .unwrap();
-        assert_eq!(
-            stats,
-            CommitStats {
-                granted: 1,
-                revoked: 0
-            }
-        );
+        assert_eq!((stats.granted, stats.revoked), (1, 0));
         commit_perms(&store, &[], std::slice::from_ref(&p));
         let reader = store.read().unwrap();
         let log: Vec<_> = reader
@@ -564,26 +552,15 @@ mod tests {
         let stats = store
             .replace_permissions(4, Some(&policy), [keep.clone(), new.clone(), new.clone()])
             .unwrap();
-        assert_eq!(
-            stats,
-            CommitStats {
-                granted: 1,
-                revoked: 1
-            }
-        );
+        assert_eq!((stats.granted, stats.revoked), (1, 1));
         let reader = store.read().unwrap();
         assert_eq!(reader.epoch(), 4);
         assert_eq!(
             all_perms(&reader),
             BTreeSet::from([keep.clone(), new.clone()])
         );
-        assert!(
-            reader
-                .who(&Value::str("read"), &ent("Doc", "1"), None, 10)
-                .unwrap()
-                .count()
-                == 1
-        );
+        let who = reader.who(&Value::str("read"), &ent("Doc", "1"), None, 10);
+        assert_eq!(who.unwrap().count(), 1);
         assert_eq!(reader.policy().unwrap(), Some(policy));
         let log: Vec<_> = reader
             .changes_since(1)
