@@ -29,3 +29,32 @@ pub fn parse_int(digits: &str, negative: bool, span: Span) -> Result<i64, Lexica
         )
     })
 }
+
+/// The start of every string literal that is not closed on its line
+/// (outside comments). The grammar would only notice at the next token,
+/// which may be the end of the input; this names the string itself.
+pub fn unterminated_strings(text: &str) -> Vec<Span> {
+    let mut found = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let mut chars = line.char_indices();
+        let mut open: Option<usize> = None;
+        while let Some((i, c)) = chars.next() {
+            match (open, c) {
+                (None, '#') => break,
+                (None, '"') => open = Some(i),
+                (Some(_), '\\') => {
+                    chars.next();
+                }
+                (Some(_), '"') => open = None,
+                _ => {}
+            }
+        }
+        if let Some(start) = open {
+            let end = offset + line.trim_end_matches(['\n', '\r']).len();
+            found.push(Span::new(offset + start, end));
+        }
+        offset += line.len();
+    }
+    found
+}

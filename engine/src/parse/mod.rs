@@ -65,6 +65,19 @@ fn finish<'a, T>(
     recovered: Vec<ErrorRecovery<usize, Token<'a>, LexicalError>>,
     result: Result<T, Error<'a>>,
 ) -> Result<T, Diagnostics> {
+    // An unclosed string derails every token after it: report it alone.
+    let unterminated = lexical::unterminated_strings(&file.text);
+    if !unterminated.is_empty() {
+        return Err(Diagnostics(
+            unterminated
+                .into_iter()
+                .map(|span| {
+                    Diagnostic::new(file, span, "unterminated string")
+                        .with_help("close the string with `\"` on the same line")
+                })
+                .collect(),
+        ));
+    }
     let mut diagnostics = Diagnostics::default();
     for error in recovered {
         diagnostics.push(to_diagnostic(file, error.error));
