@@ -1,1 +1,9 @@
-//! placeholder
+//! permafrost benchmarks.
+//!
+//! Where it sits: outside the flow of data, measuring it. Seeded,
+//! deterministic generators ([`org_chart`]) make the facts; the harness in
+//! `main.rs` runs each workload side by side with its peers in one process
+//! and reports ratios, because the machine is shared and noisy.
+
+pub mod org_chart;
+pub mod rng;

@@ -1,1 +1,184 @@
-fn main() {}
+//! The benchmark harness: `cargo run --release -p bench -- <workload> [options]`.
+
+use std::time::{Duration, Instant};
+
+use bench::org_chart::{manager_fact, OrgChart, CLOSURE_POLICY};
+use bench::rng::Rng;
+use clap::{Parser, Subcommand};
+use engine::dataflow::{Engine, EngineConfig};
+use engine::{check_policy, reference, Fact, SourceFile};
+use hdrhistogram::Histogram;
+
+#[derive(Parser)]
+#[command(about = "permafrost benchmarks, side by side with their peers")]
+struct Cli {
+    #[command(subcommand)]
+    workload: Workload,
+}
+
+#[derive(Subcommand)]
+enum Workload {
+    /// The recursive management closure: initial fixpoint, single manager
+    /// moves, and recomputing from scratch with the reference evaluator.
+    OrgChart {
+        /// Employees.
+        #[arg(long, default_value_t = 100_000)]
+        employees: usize,
+        /// Levels of the chart.
+        #[arg(long, default_value_t = 12)]
+        depth: usize,
+        /// Single-employee moves measured.
+        #[arg(long, default_value_t = 500)]
+        moves: usize,
+        /// Reference recomputations measured.
+        #[arg(long, default_value_t = 3)]
+        recomputes: usize,
+        /// Dataflow workers.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Generator seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Write the figures as JSON to this file.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match cli.workload {
+        Workload::OrgChart {
+            employees,
+            depth,
+            moves,
+            recomputes,
+            workers,
+            seed,
+            json,
+        } => {
+            if let Err(err) = org_chart(employees, depth, moves, recomputes, workers, seed, json) {
+                eprintln!("error: {err}");
+                std::process::exit(2);
+            }
+        }
+    }
+}
+
+/// Resident memory of this process, from /proc (Linux), in bytes.
+fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn org_chart(
+    employees: usize,
+    depth: usize,
+    moves: usize,
+    recomputes: usize,
+    workers: usize,
+    seed: u64,
+    json: Option<std::path::PathBuf>,
+) -> Result<(), String> {
+    let program = check_policy(&SourceFile::new("closure.polar", CLOSURE_POLICY)).map_err(|d| d.render())?;
+    let manages = program.pred("manages").ok_or("no `manages`")?;
+    let mut chart = OrgChart::generate(employees, depth, seed);
+    let facts = chart.facts();
+    println!(
+        "org chart: {} employees, depth {}, {} manager facts, closure of {} pairs; {workers} worker(s), seed {seed}",
+        employees,
+        chart.depth(),
+        facts.len(),
+        chart.closure_size()
+    );
+
+    // Initial fixpoint on the dataflow.
+    let rss_before = rss_bytes().unwrap_or(0);
+    let mut engine = Engine::start(&program, EngineConfig { workers, now: 0, outputs: Some(vec![manages]) })
+        .map_err(|e| e.to_string())?;
+    let load: Vec<(Fact, bool)> = facts.iter().map(|f| (f.clone(), true)).collect();
+    let started = Instant::now();
+    let initial = engine.apply(&load).map_err(|e| e.to_string())?;
+    let initial_time = started.elapsed();
+    let derived = initial.diffs.len();
+    drop(initial);
+    let rss_after = rss_bytes().unwrap_or(0);
+    if derived != chart.closure_size() {
+        return Err(format!("dataflow derived {derived} pairs, expected {}", chart.closure_size()));
+    }
+
+    // Single moves: delete the old manager edge, insert the new one, one epoch each.
+    let mut rng = Rng::new(seed ^ 0x5eed);
+    let mut latency = Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
+    let mut changed_total = 0usize;
+    for _ in 0..moves {
+        let (e, old, new) = chart.random_move(&mut rng);
+        let changes = vec![(manager_fact(old, e), false), (manager_fact(new, e), true)];
+        let started = Instant::now();
+        let diffs = engine.apply(&changes).map_err(|e| e.to_string())?;
+        latency.record(started.elapsed().as_micros() as u64).map_err(|e| e.to_string())?;
+        changed_total += diffs.diffs.len();
+    }
+
+    // The peer: recomputing the whole model with the reference evaluator.
+    let final_facts = chart.facts();
+    let mut recompute = Vec::new();
+    let mut reference_pairs = 0;
+    for _ in 0..recomputes.max(1) {
+        let started = Instant::now();
+        let model = reference::evaluate(&program, &final_facts, 0);
+        recompute.push(started.elapsed());
+        reference_pairs = model.tuples(manages).count();
+    }
+    if reference_pairs != chart.closure_size() {
+        return Err(format!("reference derived {reference_pairs} pairs, expected {}", chart.closure_size()));
+    }
+    recompute.sort();
+    let recompute_median = recompute[recompute.len() / 2];
+    let p50 = latency.value_at_quantile(0.5) as f64;
+    let p99 = latency.value_at_quantile(0.99) as f64;
+    let arrangement_bytes = rss_after.saturating_sub(rss_before) as f64;
+
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!("| initial fixpoint | {:.2} s ({:.0} derived pairs/s) |", initial_time.as_secs_f64(), derived as f64 / initial_time.as_secs_f64());
+    println!("| move latency p50 / p99 / max | {:.0} µs / {:.0} µs / {} µs ({moves} moves) |", p50, p99, latency.max());
+    println!("| tuples changed per move (mean) | {:.1} |", changed_total as f64 / moves.max(1) as f64);
+    println!("| reference recompute (median of {}) | {:.2} s |", recompute.len(), recompute_median.as_secs_f64());
+    println!("| recompute / move p50 | {:.0}× |", micros(recompute_median) / p50.max(1.0));
+    println!("| recompute / move p99 | {:.0}× |", micros(recompute_median) / p99.max(1.0));
+    println!(
+        "| resident memory added by the loaded dataflow | {:.1} MiB ({:.0} bytes per base fact) |",
+        arrangement_bytes / 1048576.0,
+        arrangement_bytes / facts.len().max(1) as f64
+    );
+
+    if let Some(path) = json {
+        let record = serde_json::json!({
+            "workload": "org-chart",
+            "employees": employees,
+            "depth": chart.depth(),
+            "workers": workers,
+            "seed": seed,
+            "base_facts": facts.len(),
+            "derived_pairs": derived,
+            "initial_fixpoint_s": initial_time.as_secs_f64(),
+            "move_p50_us": p50,
+            "move_p99_us": p99,
+            "move_max_us": latency.max(),
+            "moves": moves,
+            "reference_recompute_median_s": recompute_median.as_secs_f64(),
+            "recompute_over_move_p50": micros(recompute_median) / p50.max(1.0),
+            "rss_added_bytes": arrangement_bytes,
+        });
+        std::fs::write(&path, format!("{record:#}\n")).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
