@@ -86,7 +86,8 @@ fn org_chart(
     seed: u64,
     json: Option<std::path::PathBuf>,
 ) -> Result<(), String> {
-    let program = check_policy(&SourceFile::new("closure.polar", CLOSURE_POLICY)).map_err(|d| d.render())?;
+    let program =
+        check_policy(&SourceFile::new("closure.polar", CLOSURE_POLICY)).map_err(|d| d.render())?;
     let manages = program.pred("manages").ok_or("no `manages`")?;
     let mut chart = OrgChart::generate(employees, depth, seed);
     let facts = chart.facts();
@@ -100,8 +101,15 @@ fn org_chart(
 
     // Initial fixpoint on the dataflow.
     let rss_before = rss_bytes().unwrap_or(0);
-    let mut engine = Engine::start(&program, EngineConfig { workers, now: 0, outputs: Some(vec![manages]) })
-        .map_err(|e| e.to_string())?;
+    let mut engine = Engine::start(
+        &program,
+        EngineConfig {
+            workers,
+            now: 0,
+            outputs: Some(vec![manages]),
+        },
+    )
+    .map_err(|e| e.to_string())?;
     let load: Vec<(Fact, bool)> = facts.iter().map(|f| (f.clone(), true)).collect();
     let started = Instant::now();
     let initial = engine.apply(&load).map_err(|e| e.to_string())?;
@@ -110,7 +118,10 @@ fn org_chart(
     drop(initial);
     let rss_after = rss_bytes().unwrap_or(0);
     if derived != chart.closure_size() {
-        return Err(format!("dataflow derived {derived} pairs, expected {}", chart.closure_size()));
+        return Err(format!(
+            "dataflow derived {derived} pairs, expected {}",
+            chart.closure_size()
+        ));
     }
 
     // Single moves: delete the old manager edge, insert the new one, one epoch each.
@@ -122,7 +133,9 @@ fn org_chart(
         let changes = vec![(manager_fact(old, e), false), (manager_fact(new, e), true)];
         let started = Instant::now();
         let diffs = engine.apply(&changes).map_err(|e| e.to_string())?;
-        latency.record(started.elapsed().as_micros() as u64).map_err(|e| e.to_string())?;
+        latency
+            .record(started.elapsed().as_micros() as u64)
+            .map_err(|e| e.to_string())?;
         changed_total += diffs.diffs.len();
     }
 
@@ -137,7 +150,10 @@ fn org_chart(
         reference_pairs = model.tuples(manages).count();
     }
     if reference_pairs != chart.closure_size() {
-        return Err(format!("reference derived {reference_pairs} pairs, expected {}", chart.closure_size()));
+        return Err(format!(
+            "reference derived {reference_pairs} pairs, expected {}",
+            chart.closure_size()
+        ));
     }
     recompute.sort();
     let recompute_median = recompute[recompute.len() / 2];
@@ -148,12 +164,34 @@ fn org_chart(
     println!();
     println!("| measure | value |");
     println!("|---|---|");
-    println!("| initial fixpoint | {:.2} s ({:.0} derived pairs/s) |", initial_time.as_secs_f64(), derived as f64 / initial_time.as_secs_f64());
-    println!("| move latency p50 / p99 / max | {:.0} µs / {:.0} µs / {} µs ({moves} moves) |", p50, p99, latency.max());
-    println!("| tuples changed per move (mean) | {:.1} |", changed_total as f64 / moves.max(1) as f64);
-    println!("| reference recompute (median of {}) | {:.2} s |", recompute.len(), recompute_median.as_secs_f64());
-    println!("| recompute / move p50 | {:.0}× |", micros(recompute_median) / p50.max(1.0));
-    println!("| recompute / move p99 | {:.0}× |", micros(recompute_median) / p99.max(1.0));
+    println!(
+        "| initial fixpoint | {:.2} s ({:.0} derived pairs/s) |",
+        initial_time.as_secs_f64(),
+        derived as f64 / initial_time.as_secs_f64()
+    );
+    println!(
+        "| move latency p50 / p99 / max | {:.0} µs / {:.0} µs / {} µs ({moves} moves) |",
+        p50,
+        p99,
+        latency.max()
+    );
+    println!(
+        "| tuples changed per move (mean) | {:.1} |",
+        changed_total as f64 / moves.max(1) as f64
+    );
+    println!(
+        "| reference recompute (median of {}) | {:.2} s |",
+        recompute.len(),
+        recompute_median.as_secs_f64()
+    );
+    println!(
+        "| recompute / move p50 | {:.0}× |",
+        micros(recompute_median) / p50.max(1.0)
+    );
+    println!(
+        "| recompute / move p99 | {:.0}× |",
+        micros(recompute_median) / p99.max(1.0)
+    );
     println!(
         "| resident memory added by the loaded dataflow | {:.1} MiB ({:.0} bytes per base fact) |",
         arrangement_bytes / 1048576.0,
@@ -178,7 +216,8 @@ fn org_chart(
             "recompute_over_move_p50": micros(recompute_median) / p50.max(1.0),
             "rss_added_bytes": arrangement_bytes,
         });
-        std::fs::write(&path, format!("{record:#}\n")).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, format!("{record:#}\n"))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(())
 }

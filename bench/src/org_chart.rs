@@ -41,7 +41,9 @@ impl OrgChart {
         let depth = depth.max(1).min(employees.max(1));
         // Geometric level sizes summing to `employees`.
         let ratio = (employees as f64).powf(1.0 / depth as f64).max(1.0);
-        let mut sizes: Vec<usize> = (0..depth).map(|l| (ratio.powi(l as i32)).round().max(1.0) as usize).collect();
+        let mut sizes: Vec<usize> = (0..depth)
+            .map(|l| (ratio.powi(l as i32)).round().max(1.0) as usize)
+            .collect();
         let total: usize = sizes.iter().sum();
         if let Some(last) = sizes.last_mut() {
             *last = (*last + employees).saturating_sub(total).max(1);
@@ -54,7 +56,8 @@ impl OrgChart {
                 if managers.len() == employees {
                     break;
                 }
-                let manager = (!previous.is_empty()).then(|| rng.range(previous.start, previous.end - 1));
+                let manager =
+                    (!previous.is_empty()).then(|| rng.range(previous.start, previous.end - 1));
                 managers.push(manager);
             }
             previous = start..managers.len();
@@ -73,7 +76,10 @@ impl OrgChart {
 
     /// The number of levels.
     pub fn depth(&self) -> usize {
-        (0..self.managers.len()).map(|e| self.level(e) + 1).max().unwrap_or(0)
+        (0..self.managers.len())
+            .map(|e| self.level(e) + 1)
+            .max()
+            .unwrap_or(0)
     }
 
     fn level(&self, mut e: usize) -> usize {
@@ -104,7 +110,9 @@ impl OrgChart {
         loop {
             let e = rng.range(1, self.managers.len() - 1);
             let m = rng.range(0, self.managers.len() - 1);
-            let Some(old) = self.managers[e] else { continue };
+            let Some(old) = self.managers[e] else {
+                continue;
+            };
             if old == m || self.is_above_or_same(e, m) {
                 continue;
             }

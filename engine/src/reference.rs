@@ -81,8 +81,12 @@ pub fn evaluate<'a>(
                     } = literal
                     {
                         if in_component.contains(pred) && !delta[*pred].is_empty() {
-                            let seed = (position, &delta[*pred]);
-                            for tuple in derive(&mut db, rule, Some(seed), now) {
+                            let mut seed = Seed {
+                                position,
+                                tuples: &delta[*pred],
+                                indexes: HashMap::new(),
+                            };
+                            for tuple in derive(&mut db, rule, Some(&mut seed), now) {
                                 next.push((rule.head, tuple));
                             }
                         }
@@ -161,17 +165,35 @@ impl Database {
 
 type Bindings = Vec<Option<Value>>;
 
-/// All head tuples of `rule`; with a seed, the body literal at that position
-/// reads only the given tuples.
-fn derive(
-    db: &mut Database,
-    rule: &Rule,
-    seed: Option<(usize, &HashSet<Tuple>)>,
-    now: i64,
-) -> Vec<Tuple> {
+/// The new tuples a semi-naive round feeds to one body position, with hash
+/// indexes on the columns bound there (built on first use).
+struct Seed<'a> {
+    position: usize,
+    tuples: &'a HashSet<Tuple>,
+    indexes: HashMap<Vec<usize>, HashMap<Tuple, Vec<Tuple>>>,
+}
+
+impl Seed<'_> {
+    fn lookup(&mut self, columns: &[usize], key: &[Value]) -> Vec<Tuple> {
+        let tuples = self.tuples;
+        let index = self.indexes.entry(columns.to_vec()).or_insert_with(|| {
+            let mut index: HashMap<Tuple, Vec<Tuple>> = HashMap::new();
+            for tuple in tuples {
+                let key = columns.iter().map(|c| tuple[*c].clone()).collect();
+                index.entry(key).or_default().push(tuple.clone());
+            }
+            index
+        });
+        index.get(key).cloned().unwrap_or_default()
+    }
+}
+
+/// All head tuples of `rule`; with a seed, the body literal at its position
+/// reads only the seed's tuples.
+fn derive(db: &mut Database, rule: &Rule, mut seed: Option<&mut Seed<'_>>, now: i64) -> Vec<Tuple> {
     let mut out = Vec::new();
     let mut bindings = vec![None; rule.vars.len()];
-    solve(db, rule, 0, &mut bindings, seed, now, &mut out);
+    solve(db, rule, 0, &mut bindings, &mut seed, now, &mut out);
     out
 }
 
@@ -180,7 +202,7 @@ fn solve(
     rule: &Rule,
     position: usize,
     bindings: &mut Bindings,
-    seed: Option<(usize, &HashSet<Tuple>)>,
+    seed: &mut Option<&mut Seed<'_>>,
     now: i64,
     out: &mut Vec<Tuple>,
 ) {
@@ -201,16 +223,14 @@ fn solve(
             args,
             negated: false,
         } => {
+            let (columns, key): (Vec<usize>, Vec<Value>) = args
+                .iter()
+                .enumerate()
+                .filter_map(|(c, t)| resolve(t, bindings).map(|v| (c, v)))
+                .unzip();
             let candidates = match seed {
-                Some((p, tuples)) if p == position => tuples.iter().cloned().collect(),
-                _ => {
-                    let (columns, key): (Vec<usize>, Vec<Value>) = args
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(c, t)| resolve(t, bindings).map(|v| (c, v)))
-                        .unzip();
-                    db.lookup(*pred, &columns, &key)
-                }
+                Some(s) if s.position == position => s.lookup(&columns, &key),
+                _ => db.lookup(*pred, &columns, &key),
             };
             for tuple in candidates {
                 let saved = bindings.clone();
