@@ -73,15 +73,19 @@ enum Command {
     },
 }
 
-struct WorkerDone {
-    diffs: Vec<(PredId, Row, isize)>,
+enum WorkerReport {
+    /// Sent once at start: the worker thread, to wake it for commands.
+    Started(std::thread::Thread),
+    /// One epoch's captured diffs.
+    Done(Vec<(PredId, Row, isize)>),
 }
 
 /// A running dataflow for one program.
 pub struct Engine {
     interner: Arc<Interner>,
     commands: Vec<Sender<Command>>,
-    done: Receiver<WorkerDone>,
+    done: Receiver<WorkerReport>,
+    threads: Vec<std::thread::Thread>,
     guards: Option<WorkerGuards<()>>,
     epoch: u64,
     present: HashSet<(PredId, Row)>,
@@ -132,10 +136,18 @@ impl Engine {
             );
         })
         .map_err(EngineError::Start)?;
+        let mut threads = Vec::new();
+        for _ in 0..workers {
+            match done.recv() {
+                Ok(WorkerReport::Started(thread)) => threads.push(thread),
+                _ => return Err(EngineError::WorkerLost),
+            }
+        }
         Ok(Engine {
             interner,
             commands,
             done,
+            threads,
             guards: Some(guards),
             epoch: 0,
             present: HashSet::new(),
@@ -194,10 +206,15 @@ impl Engine {
                 })
                 .map_err(|_| EngineError::WorkerLost)?;
         }
+        for thread in &self.threads {
+            thread.unpark();
+        }
         let mut merged: HashMap<(PredId, Row), isize> = HashMap::new();
         for _ in 0..self.commands.len() {
-            let done = self.done.recv().map_err(|_| EngineError::WorkerLost)?;
-            for (pred, row, diff) in done.diffs {
+            let Ok(WorkerReport::Done(diffs)) = self.done.recv() else {
+                return Err(EngineError::WorkerLost);
+            };
+            for (pred, row, diff) in diffs {
                 *merged.entry((pred, row)).or_default() += diff;
             }
         }
@@ -221,6 +238,9 @@ impl Drop for Engine {
     fn drop(&mut self) {
         // Closing the command channels ends the workers' loops.
         self.commands.clear();
+        for thread in &self.threads {
+            thread.unpark();
+        }
         if let Some(guards) = self.guards.take() {
             drop(guards.join());
         }
@@ -235,8 +255,14 @@ fn run_worker(
     outputs: &[PredId],
     context: &Context,
     commands: &Receiver<Command>,
-    done: &Sender<WorkerDone>,
+    done: &Sender<WorkerReport>,
 ) {
+    if done
+        .send(WorkerReport::Started(std::thread::current()))
+        .is_err()
+    {
+        return;
+    }
     let index = worker.index();
     let peers = worker.peers();
     let captured: std::rc::Rc<std::cell::RefCell<Vec<(PredId, Row, isize)>>> = Default::default();
@@ -278,7 +304,8 @@ fn run_worker(
         unit.insert(Row::new());
     }
     // A worker keeps stepping between epochs: the others may still need the
-    // progress messages its last steps produced.
+    // progress messages its last steps produced. It parks when idle; timely
+    // wakes it for messages of other workers, the driver for commands.
     loop {
         let (epoch, updates) = match commands.try_recv() {
             Ok(Command::Epoch { epoch, updates }) => (epoch, updates),
@@ -303,7 +330,7 @@ fn run_worker(
         unit.flush();
         worker.step_while(|| probe.less_than(&(epoch + 1)));
         let diffs = std::mem::take(&mut *captured.borrow_mut());
-        if done.send(WorkerDone { diffs }).is_err() {
+        if done.send(WorkerReport::Done(diffs)).is_err() {
             break;
         }
     }
