@@ -1,6 +1,8 @@
 //! Data-driven cases: every query of `tests/cases/*/queries.txt` answered
 //! through the library's `query` command equals its expected lines.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use permafrost::commands::query::{run, EngineKind, QueryArgs};

@@ -1,6 +1,8 @@
 //! Golden diagnostics: every bad policy under `tests/diagnostics` is
 //! rejected with located, helpful errors whose exact text is snapshotted.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use engine::{check_policy, SourceFile};

@@ -2,6 +2,8 @@
 //! case's policy, with its rules and conjunctions permuted, derives the same
 //! model as the policy as written.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use engine::ast::{Formula, Item, Policy};

@@ -1,6 +1,6 @@
 //! Shared helpers of the end-to-end tests: reading data-driven cases.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 

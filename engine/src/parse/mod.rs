@@ -13,7 +13,15 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
 pub(crate) mod lexical;
 
 lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, missing_docs, unused_qualifications)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        missing_docs,
+        unused_qualifications
+    )]
     grammar,
     "/parse/grammar.rs"
 );
