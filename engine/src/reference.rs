@@ -223,11 +223,7 @@ fn solve(
             args,
             negated: false,
         } => {
-            let (columns, key): (Vec<usize>, Vec<Value>) = args
-                .iter()
-                .enumerate()
-                .filter_map(|(c, t)| resolve(t, bindings).map(|v| (c, v)))
-                .unzip();
+            let (columns, key) = bound_key(args, bindings);
             let candidates = match seed {
                 Some(s) if s.position == position => s.lookup(&columns, &key),
                 _ => db.lookup(*pred, &columns, &key),
@@ -245,11 +241,7 @@ fn solve(
             args,
             negated: true,
         } => {
-            let (columns, key): (Vec<usize>, Vec<Value>) = args
-                .iter()
-                .enumerate()
-                .filter_map(|(c, t)| resolve(t, bindings).map(|v| (c, v)))
-                .unzip();
+            let (columns, key) = bound_key(args, bindings);
             if db.lookup(*pred, &columns, &key).is_empty() {
                 solve(db, rule, position + 1, bindings, seed, now, out);
             }
@@ -281,6 +273,15 @@ fn solve(
             }
         }
     }
+}
+
+/// The columns of an atom whose values are known (constants and bound
+/// variables), and those values.
+fn bound_key(args: &[Term], bindings: &Bindings) -> (Vec<usize>, Vec<Value>) {
+    args.iter()
+        .enumerate()
+        .filter_map(|(c, t)| resolve(t, bindings).map(|v| (c, v)))
+        .unzip()
 }
 
 /// The value of a term under the bindings (`None` for `_` or unbound).
@@ -337,9 +338,16 @@ pub fn compare(op: CmpOp, left: &Value, right: &Value) -> bool {
         (Value::Str(a), Value::Str(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
         _ => None,
     };
+    holds(op, left == right, order)
+}
+
+/// Whether `op` holds between two values that are structurally `equal` and
+/// ordered by `order` (`None` when ordering does not apply to the pair).
+/// Shared by every engine so that comparison semantics cannot drift.
+pub fn holds(op: CmpOp, equal: bool, order: Option<std::cmp::Ordering>) -> bool {
     match op {
-        CmpOp::Eq => left == right,
-        CmpOp::Ne => left != right,
+        CmpOp::Eq => equal,
+        CmpOp::Ne => !equal,
         CmpOp::Lt => order.is_some_and(|o| o.is_lt()),
         CmpOp::Le => order.is_some_and(|o| o.is_le()),
         CmpOp::Gt => order.is_some_and(|o| o.is_gt()),

@@ -174,14 +174,7 @@ fn compare(interner: &Interner, op: CmpOp, left: Datum, right: Datum) -> bool {
         },
         _ => None,
     };
-    match op {
-        CmpOp::Eq => left == right,
-        CmpOp::Ne => left != right,
-        CmpOp::Lt => order.is_some_and(|o| o.is_lt()),
-        CmpOp::Le => order.is_some_and(|o| o.is_le()),
-        CmpOp::Gt => order.is_some_and(|o| o.is_gt()),
-        CmpOp::Ge => order.is_some_and(|o| o.is_ge()),
-    }
+    crate::reference::holds(op, left == right, order)
 }
 
 /// Renders one rule: its head tuples, with multiplicities (not yet distinct).
