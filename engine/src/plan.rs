@@ -399,6 +399,16 @@ fn slot(s: &Slot) -> String {
     }
 }
 
+/// `column=slot, …` for a join or antijoin key.
+fn key_text(columns: &[usize], key: &[Slot]) -> String {
+    columns
+        .iter()
+        .zip(key)
+        .map(|(c, s)| format!("{c}={}", slot(s)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn plan_expr(e: &PlanExpr) -> String {
     match e {
         PlanExpr::Slot(s) => slot(s),
@@ -468,17 +478,13 @@ impl fmt::Display for PlanDisplay<'_> {
                             key,
                             rest,
                         } => {
-                            let keys: Vec<String> = key_columns
-                                .iter()
-                                .zip(key)
-                                .map(|(c, s)| format!("{c}={}", slot(s)))
-                                .collect();
+                            let keys = key_text(key_columns, key);
                             let binds = rest.iter().filter(|(_, c)| *c == Column::Bind).count();
                             writeln!(
                                 f,
                                 "    join {} on [{}] binding {binds}",
                                 program.pred_name(*pred),
-                                keys.join(", ")
+                                keys
                             )?;
                         }
                         Step::Antijoin {
@@ -486,17 +492,8 @@ impl fmt::Display for PlanDisplay<'_> {
                             key_columns,
                             key,
                         } => {
-                            let keys: Vec<String> = key_columns
-                                .iter()
-                                .zip(key)
-                                .map(|(c, s)| format!("{c}={}", slot(s)))
-                                .collect();
-                            writeln!(
-                                f,
-                                "    antijoin {} on [{}]",
-                                program.pred_name(*pred),
-                                keys.join(", ")
-                            )?;
+                            let keys = key_text(key_columns, key);
+                            writeln!(f, "    antijoin {} on [{}]", program.pred_name(*pred), keys)?;
                         }
                         Step::Compare {
                             op,
