@@ -23,6 +23,15 @@ pub enum CliError {
     Other(String),
 }
 
+impl From<crate::materializer::MaterializeError> for CliError {
+    fn from(error: crate::materializer::MaterializeError) -> Self {
+        match error {
+            crate::materializer::MaterializeError::Policy(d) => CliError::Diagnostics(d),
+            other => CliError::Other(other.to_string()),
+        }
+    }
+}
+
 impl From<Diagnostics> for CliError {
     fn from(d: Diagnostics) -> Self {
         CliError::Diagnostics(d)

@@ -1,11 +1,15 @@
 //! The `permafrost` command line.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use permafrost::commands;
 use permafrost::commands::query::EngineKind;
+use permafrost::commands::store_reads::{self, PageArgs, StoreView};
+use permafrost::load::now;
+use permafrost::materializer::MaterializerConfig;
 use permafrost::error::{CliError, EXIT_DENIED, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_EVENTS};
 
 /// permafrost: Polar policies compiled to an incremental dataflow, with every
@@ -21,14 +25,17 @@ struct Cli {
 enum Command {
     /// Evaluate a query over a policy and facts, without a store.
     Query {
-        /// The policy file.
+        /// The policy file (evaluate without a store).
+        #[arg(long, required_unless_present = "db", conflicts_with = "db")]
+        policy: Option<PathBuf>,
+        /// Answer from this store's materialized relations instead.
         #[arg(long)]
-        policy: PathBuf,
+        db: Option<PathBuf>,
         /// Facts files (`pred(args);` statements), loaded in order.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "db")]
         facts: Vec<PathBuf>,
         /// A JSON Lines event file applied after the facts.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "db")]
         events: Option<PathBuf>,
         /// The time, in unix seconds, for `@current_unix_time` (default: now).
         #[arg(long, allow_hyphen_values = true)]
@@ -40,7 +47,7 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         workers: usize,
         /// Print the dataflow plan of the policy instead of answering.
-        #[arg(long)]
+        #[arg(long, requires = "policy")]
         explain_plan: bool,
         /// The query atom, e.g. `allow(User{"alice"}, action, _)`.
         #[arg(required_unless_present = "explain_plan")]
@@ -58,12 +65,98 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         workers: usize,
     },
+    /// Create or reopen a store and materialize a policy over facts.
+    Load {
+        /// The store directory (created if missing or empty).
+        #[arg(long)]
+        db: PathBuf,
+        /// The policy file; a different policy than the stored one rebuilds
+        /// the materialization.
+        #[arg(long)]
+        policy: PathBuf,
+        /// Facts files, added to the store's facts as one epoch.
+        #[arg(long)]
+        facts: Vec<PathBuf>,
+        /// Dataflow worker threads.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+    },
+    /// Whether ACTOR may do ACTION on RESOURCE: prints `allowed` (exit 0) or
+    /// `denied` (exit 1).
+    Check {
+        /// The store directory.
+        #[arg(long)]
+        db: PathBuf,
+        /// The actor, `Type:id` or `Type{"id"}`.
+        actor: String,
+        /// The action, e.g. `read`.
+        action: String,
+        /// The resource, `Type:id` or `Type{"id"}`.
+        resource: String,
+    },
+    /// The resources of TYPE that ACTOR may do ACTION on, one per line.
+    List {
+        /// The store directory.
+        #[arg(long)]
+        db: PathBuf,
+        /// The actor, `Type:id` or `Type{"id"}`.
+        actor: String,
+        /// The action.
+        action: String,
+        /// The resource type, e.g. `Repository`.
+        resource_type: String,
+        #[command(flatten)]
+        page: PageOptions,
+    },
+    /// The actors that may do ACTION on RESOURCE, one per line.
+    Who {
+        /// The store directory.
+        #[arg(long)]
+        db: PathBuf,
+        /// The action.
+        action: String,
+        /// The resource, `Type:id` or `Type{"id"}`.
+        resource: String,
+        #[command(flatten)]
+        page: PageOptions,
+    },
+    /// The actions ACTOR may take on RESOURCE, one per line.
+    Actions {
+        /// The store directory.
+        #[arg(long)]
+        db: PathBuf,
+        /// The actor, `Type:id` or `Type{"id"}`.
+        actor: String,
+        /// The resource, `Type:id` or `Type{"id"}`.
+        resource: String,
+    },
     /// Check policies and print their diagnostics.
     CheckPolicy {
         /// Policy files.
         #[arg(required = true)]
         policies: Vec<PathBuf>,
     },
+}
+
+/// Paging of `list` and `who`.
+#[derive(clap::Args)]
+struct PageOptions {
+    /// At most this many rows; when more follow, the cursor of the next page
+    /// is printed on standard error.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Continue after this cursor (printed by an earlier `--limit` answer).
+    #[arg(long)]
+    cursor: Option<String>,
+}
+
+impl From<PageOptions> for PageArgs {
+    fn from(options: PageOptions) -> Self {
+        PageArgs {
+            cursor: options.cursor,
+            limit: options.limit,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -82,6 +175,7 @@ fn run(command: Command) -> Result<i32, CliError> {
     match command {
         Command::Query {
             policy,
+            db,
             facts,
             events,
             at,
@@ -90,6 +184,12 @@ fn run(command: Command) -> Result<i32, CliError> {
             explain_plan,
             query,
         } => {
+            let query = query.unwrap_or_default();
+            let (Some(policy), None) = (policy, &db) else {
+                let view = StoreView::open(db.as_deref().unwrap_or(Path::new(".")))?;
+                print_lines(store_reads::query(&view, &query)?);
+                return Ok(EXIT_OK);
+            };
             if explain_plan {
                 print!("{}", commands::query::explain_plan(&policy)?);
                 return Ok(EXIT_OK);
@@ -101,12 +201,10 @@ fn run(command: Command) -> Result<i32, CliError> {
                 at,
                 engine,
                 workers,
-                query: query.unwrap_or_default(),
+                query,
             };
             let (lines, rejected) = commands::query::run(&args)?;
-            for line in lines {
-                println!("{line}");
-            }
+            print_lines(lines);
             Ok(if rejected > 0 {
                 EXIT_REJECTED_EVENTS
             } else {
@@ -122,9 +220,87 @@ fn run(command: Command) -> Result<i32, CliError> {
         } else {
             EXIT_DENIED
         }),
+        Command::Load {
+            db,
+            policy,
+            facts,
+            workers,
+        } => {
+            let config = MaterializerConfig {
+                workers,
+                now: now(),
+            };
+            println!("{}", commands::load::run(&db, &policy, &facts, &config)?);
+            Ok(EXIT_OK)
+        }
+        Command::Check {
+            db,
+            actor,
+            action,
+            resource,
+        } => {
+            let view = StoreView::open(&db)?;
+            Ok(if store_reads::check(&view, &actor, &action, &resource)? {
+                println!("allowed");
+                EXIT_OK
+            } else {
+                println!("denied");
+                EXIT_DENIED
+            })
+        }
+        Command::List {
+            db,
+            actor,
+            action,
+            resource_type,
+            page,
+        } => {
+            let view = StoreView::open(&db)?;
+            let mut out = std::io::stdout().lock();
+            let next = store_reads::list(&view, &actor, &action, &resource_type, &page.into(), &mut out)?;
+            print_cursor(next);
+            Ok(EXIT_OK)
+        }
+        Command::Who {
+            db,
+            action,
+            resource,
+            page,
+        } => {
+            let view = StoreView::open(&db)?;
+            let mut out = std::io::stdout().lock();
+            let next = store_reads::who(&view, &action, &resource, &page.into(), &mut out)?;
+            print_cursor(next);
+            Ok(EXIT_OK)
+        }
+        Command::Actions {
+            db,
+            actor,
+            resource,
+        } => {
+            let view = StoreView::open(&db)?;
+            print_lines(store_reads::actions(&view, &actor, &resource)?);
+            Ok(EXIT_OK)
+        }
         Command::CheckPolicy { policies } => {
             commands::check_policy::run(&policies)?;
             Ok(EXIT_OK)
         }
+    }
+}
+
+fn print_lines<T: std::fmt::Display>(lines: impl IntoIterator<Item = T>) {
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        // A closed pipe (`| head`) ends the output; nothing else to do.
+        if writeln!(out, "{line}").is_err() {
+            return;
+        }
+    }
+}
+
+fn print_cursor(next: Option<String>) {
+    if let Some(cursor) = next {
+        eprintln!("next cursor: {cursor}");
     }
 }

@@ -1,5 +1,7 @@
-//! The commands of the `permafrost` binary.
+//! The commands of the `permafrost` binary, one module each.
 
 pub mod check_policy;
+pub mod load;
 pub mod query;
+pub mod store_reads;
 pub mod test;

@@ -1,0 +1,253 @@
+//! The store answers like the evaluators: every data-driven case and every
+//! example policy's test setups, loaded into a store, give the same `allow`
+//! tuples through `query --db`, `check`, `who` and `actions` as evaluation
+//! without a store; reopening verifies, repairs and rebuilds.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use engine::reference;
+use engine::{check_policy, Program, Value};
+use ingest::{read_event_file, Change, FactSet, Op};
+use permafrost::commands::store_reads::{self, PageArgs, StoreView};
+use permafrost::load::{load_facts, read_source};
+use permafrost::materializer::{Materializer, MaterializerConfig};
+use storage::{EpochCommit, Permission, Store};
+
+const DEFAULT_NOW: i64 = 1_700_000_000;
+
+fn config(now: i64) -> MaterializerConfig {
+    MaterializerConfig { workers: 1, now }
+}
+
+/// The `allow` lines the reference evaluator derives from `facts`.
+fn reference_allow(program: &Program, facts: &FactSet, now: i64) -> Vec<String> {
+    let model = reference::evaluate(program, facts.iter(), now);
+    let Some(allow) = program.pred("allow") else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = model
+        .tuples(allow)
+        .map(|t| engine::Fact::new("allow", t.to_vec()).to_string())
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Every read of the store agrees with `expected` (the sorted `allow` lines).
+fn assert_reads_agree(dir: &Path, expected: &[String], context: &str) {
+    let view = StoreView::open(dir).unwrap();
+    if view.program().pred("allow").is_some() {
+        let stored = store_reads::query(&view, "allow(actor, action, resource)").unwrap();
+        assert_eq!(stored, expected, "{context}: stored allow tuples");
+    }
+    let reader = view.read().unwrap();
+    let permissions: Vec<Permission> = reader.permissions().unwrap().map(Result::unwrap).collect();
+    assert_eq!(permissions.len(), expected.len(), "{context}: stored tuples");
+    let resources: BTreeSet<Value> = permissions.iter().map(|p| p.resource.clone()).collect();
+    let actors: BTreeSet<Value> = permissions.iter().map(|p| p.actor.clone()).collect();
+    let actions: BTreeSet<Value> = permissions.iter().map(|p| p.action.clone()).collect();
+    let present: BTreeSet<&Permission> = permissions.iter().collect();
+    for actor in &actors {
+        for resource in &resources {
+            let mut allowed = Vec::new();
+            for action in &actions {
+                let p = Permission::new(actor.clone(), action.clone(), resource.clone());
+                let checked = reader.check(actor, action, resource).unwrap();
+                assert_eq!(checked, present.contains(&p), "{context}: check {p:?}");
+                if checked {
+                    allowed.push(action.clone());
+                }
+            }
+            allowed.sort_by_key(ToString::to_string);
+            assert_eq!(reader.actions(actor, resource).unwrap(), allowed, "{context}: actions");
+        }
+    }
+    for resource in &resources {
+        for action in &actions {
+            let mut expected: Vec<String> = permissions
+                .iter()
+                .filter(|p| &p.resource == resource && &p.action == action)
+                .map(|p| p.actor.to_string())
+                .collect();
+            expected.sort();
+            let who: Vec<String> = reader
+                .who(action, resource, None, usize::MAX)
+                .unwrap()
+                .map(|v| v.unwrap().to_string())
+                .collect();
+            assert_eq!(who, expected, "{context}: who {action} {resource}");
+        }
+    }
+}
+
+#[test]
+fn every_case_loaded_into_a_store_answers_like_the_reference() {
+    let cases = common::cases();
+    assert!(cases.len() >= 8);
+    for case in &cases {
+        let times: BTreeSet<i64> = case
+            .queries
+            .iter()
+            .map(|q| q.at.unwrap_or(DEFAULT_NOW))
+            .collect();
+        for now in times {
+            let dir = tempfile::tempdir().unwrap();
+            let policy = read_source(&case.policy()).unwrap();
+            let program = check_policy(&policy).unwrap();
+            let (mut materializer, _) =
+                Materializer::open(dir.path(), Some(policy), &config(now)).unwrap();
+            let mut facts = FactSet::new();
+            let base: Vec<Change> = load_facts(&program, &case.facts())
+                .unwrap()
+                .into_iter()
+                .map(|fact| Change { op: Op::Insert, fact })
+                .collect();
+            facts.apply(&base);
+            materializer.apply(&base, None).unwrap();
+            if let Some(events) = case.events() {
+                let (accepted, _) = read_event_file(&program, &events).unwrap();
+                for changes in accepted {
+                    facts.apply(&changes);
+                    materializer.apply(&changes, None).unwrap();
+                }
+            }
+            drop(materializer);
+            let context = format!("case {} at {now}", case.name);
+            assert_reads_agree(dir.path(), &reference_allow(&program, &facts, now), &context);
+            // The case's own expected answers, for its `allow` and base queries.
+            let view = StoreView::open(dir.path()).unwrap();
+            for query in case.queries.iter().filter(|q| q.at.unwrap_or(DEFAULT_NOW) == now) {
+                let name = query.atom.split('(').next().unwrap().trim();
+                let pred = program.pred(name).unwrap();
+                if name == "allow" || store_reads::is_base(&program, pred) {
+                    let lines = store_reads::query(&view, &query.atom).unwrap();
+                    assert_eq!(lines, query.expected, "{context}: line {}", query.line);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_example_policy_setup_loaded_into_a_store_answers_like_the_reference() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut count = 0;
+    for entry in std::fs::read_dir(root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "polar") {
+            continue;
+        }
+        let policy = read_source(&path).unwrap();
+        let program = check_policy(&policy).unwrap();
+        for test in &program.tests {
+            count += 1;
+            let now = test.at.unwrap_or(DEFAULT_NOW);
+            let dir = tempfile::tempdir().unwrap();
+            let (mut materializer, _) =
+                Materializer::open(dir.path(), Some(policy.clone()), &config(now)).unwrap();
+            let changes: Vec<Change> = test
+                .setup
+                .iter()
+                .map(|fact| Change { op: Op::Insert, fact: fact.clone() })
+                .collect();
+            materializer.apply(&changes, None).unwrap();
+            drop(materializer);
+            let mut facts = FactSet::new();
+            facts.apply(&changes);
+            let context = format!("{} test {:?}", path.display(), test.name);
+            assert_reads_agree(dir.path(), &reference_allow(&program, &facts, now), &context);
+        }
+    }
+    assert!(count >= 10, "expected the example policies' test blocks");
+}
+
+fn org_chart_store(dir: &Path) -> Program {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let policy = read_source(&root.join("policies/org_chart.polar")).unwrap();
+    let program = check_policy(&policy).unwrap();
+    let facts = load_facts(&program, &[root.join("tests/cases/org_chart_large/facts.facts")]).unwrap();
+    let (mut materializer, report) =
+        Materializer::open(dir, Some(policy), &config(DEFAULT_NOW)).unwrap();
+    assert!(report.rebuilt.is_some(), "a new store records its policy");
+    let changes: Vec<Change> = facts.into_iter().map(|fact| Change { op: Op::Insert, fact }).collect();
+    let epoch = materializer.apply(&changes, None).unwrap();
+    assert!(epoch.stats.granted > 50);
+    program
+}
+
+#[test]
+fn reopening_verifies_and_repairs_the_materialization() {
+    let dir = tempfile::tempdir().unwrap();
+    org_chart_store(dir.path());
+    let expected = store_reads::query(&StoreView::open(dir.path()).unwrap(), "allow(a, b, c)").unwrap();
+
+    // A clean reopen rebuilds the dataflow and finds nothing to change.
+    let (materializer, report) = Materializer::open(dir.path(), None, &config(DEFAULT_NOW)).unwrap();
+    assert_eq!((report.rebuilt, report.repaired), (None, None));
+    assert_eq!(report.tuples, expected.len());
+    let epoch = materializer.store().committed_epoch().unwrap();
+    drop(materializer);
+
+    // Tamper: grant a tuple nothing derives, revoke one that is derived.
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let bogus = Permission::new(
+            Value::entity("User", "intruder"),
+            Value::str("read"),
+            Value::entity("Review", "r_ceo"),
+        );
+        let reader = store.read().unwrap();
+        let real = reader.permissions().unwrap().next().unwrap().unwrap();
+        drop(reader);
+        store
+            .commit_epoch(&EpochCommit {
+                epoch: epoch + 1,
+                permissions: vec![(bogus, storage::Change::Insert), (real, storage::Change::Delete)],
+                ..EpochCommit::default()
+            })
+            .unwrap();
+    }
+    let (materializer, report) = Materializer::open(dir.path(), None, &config(DEFAULT_NOW)).unwrap();
+    let repaired = report.repaired.expect("the tampering is found");
+    assert_eq!((repaired.granted, repaired.revoked), (1, 1));
+    assert!(materializer.store().committed_epoch().unwrap() > epoch + 1);
+    drop(materializer);
+    let view = StoreView::open(dir.path()).unwrap();
+    assert_eq!(store_reads::query(&view, "allow(a, b, c)").unwrap(), expected);
+}
+
+#[test]
+fn a_new_policy_rebuilds_and_a_bad_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    org_chart_store(dir.path());
+    let before = store_reads::query(&StoreView::open(dir.path()).unwrap(), "allow(a, b, c)").unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("policies/org_chart.polar")).unwrap();
+
+    // A policy whose declarations reject the stored facts is refused.
+    let github = read_source(&root.join("policies/github.polar")).unwrap();
+    let err = Materializer::open(dir.path(), Some(github), &config(DEFAULT_NOW)).err().unwrap();
+    assert!(err.to_string().contains("does not fit the policy"), "{err}");
+    // A policy with errors is refused with its diagnostics.
+    let broken = engine::SourceFile::new("broken.polar", format!("{text}\nallow(x, y) if;"));
+    assert!(Materializer::open(dir.path(), Some(broken), &config(DEFAULT_NOW)).is_err());
+    let view = StoreView::open(dir.path()).unwrap();
+    assert_eq!(store_reads::query(&view, "allow(a, b, c)").unwrap(), before);
+    drop(view);
+
+    // Dropping the recursive rule (direct managers only) rebuilds.
+    let recursive = "manages(m: User, e: User) if manager(m, x) and manages(x, e);";
+    assert!(text.contains(recursive));
+    let narrower = engine::SourceFile::new("narrower.polar", text.replace(recursive, ""));
+    let (_, report) = Materializer::open(dir.path(), Some(narrower), &config(DEFAULT_NOW)).unwrap();
+    let rebuilt = report.rebuilt.expect("a changed policy rebuilds");
+    assert!(rebuilt.revoked > 0 && rebuilt.granted == 0, "{rebuilt:?}");
+    let view = StoreView::open(dir.path()).unwrap();
+    let after = store_reads::query(&view, "allow(a, b, c)").unwrap();
+    assert_eq!(after.len(), before.len() - rebuilt.revoked);
+}
