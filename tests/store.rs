@@ -251,3 +251,46 @@ fn a_new_policy_rebuilds_and_a_bad_one_changes_nothing() {
     let after = store_reads::query(&view, "allow(a, b, c)").unwrap();
     assert_eq!(after.len(), before.len() - rebuilt.revoked);
 }
+
+#[test]
+fn readers_answer_while_a_writer_holds_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    org_chart_store(dir.path());
+    let (mut writer, _) = Materializer::open(dir.path(), None, &config(DEFAULT_NOW)).unwrap();
+    let view = StoreView::open(dir.path()).unwrap();
+    assert!(store_reads::check(&view, "User:ceo", "read", "Review:r_ann").unwrap());
+    let fact = engine::Fact::new(
+        "manager",
+        vec![Value::entity("User", "ann"), Value::entity("User", "newbie")],
+    );
+    writer.apply(&[Change { op: Op::Insert, fact }], None).unwrap();
+    let mut out = Vec::new();
+    store_reads::who(&view, "read", "Review:r_ann", &PageArgs::default(), &mut out).unwrap();
+    assert!(!out.is_empty());
+    // A reader opened after the commit sees it.
+    let later = StoreView::open(dir.path()).unwrap();
+    assert!(later.read().unwrap().epoch() > view.read().unwrap().epoch());
+}
+
+#[test]
+fn list_pages_with_cursors_cover_the_answer_once() {
+    let dir = tempfile::tempdir().unwrap();
+    org_chart_store(dir.path());
+    let view = StoreView::open(dir.path()).unwrap();
+    let mut all = Vec::new();
+    store_reads::list(&view, "User:ceo", "read", "Review", &PageArgs::default(), &mut all).unwrap();
+    let all = String::from_utf8(all).unwrap();
+    assert!(all.lines().count() > 5);
+    let mut paged = String::new();
+    let mut cursor = None;
+    loop {
+        let mut out = Vec::new();
+        let page = PageArgs { cursor: cursor.clone(), limit: Some(2) };
+        cursor = store_reads::list(&view, "User:ceo", "read", "Review", &page, &mut out).unwrap();
+        paged.push_str(&String::from_utf8(out).unwrap());
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(paged, all);
+}
