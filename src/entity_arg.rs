@@ -52,7 +52,10 @@ fn split_entity(text: &str) -> Result<(&str, String), CliError> {
         let (ty, id) = text.split_once(':').ok_or_else(malformed)?;
         (ty, id.to_string())
     };
-    let identifier = ty.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+    let identifier = ty
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
         && ty.chars().all(|c| c.is_alphanumeric() || c == '_');
     if identifier {
         Ok((ty, id))
@@ -67,7 +70,10 @@ mod tests {
 
     #[test]
     fn both_forms_split() {
-        assert_eq!(split_entity("User:alice").unwrap(), ("User", "alice".into()));
+        assert_eq!(
+            split_entity("User:alice").unwrap(),
+            ("User", "alice".into())
+        );
         assert_eq!(split_entity("User:a:b").unwrap(), ("User", "a:b".into()));
         assert_eq!(
             split_entity(r#"User{"a\"b"}"#).unwrap(),
@@ -78,7 +84,14 @@ mod tests {
 
     #[test]
     fn malformed_entities_are_errors() {
-        for bad in ["alice", "User{alice}", r#"User{"a""#, ":x", "Us er:x", "1A:x"] {
+        for bad in [
+            "alice",
+            "User{alice}",
+            r#"User{"a""#,
+            ":x",
+            "Us er:x",
+            "1A:x",
+        ] {
             assert!(split_entity(bad).is_err(), "{bad}");
         }
     }

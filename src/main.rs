@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand};
 use permafrost::commands;
 use permafrost::commands::query::EngineKind;
 use permafrost::commands::store_reads::{self, PageArgs, StoreView};
+use permafrost::error::{CliError, EXIT_DENIED, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_EVENTS};
 use permafrost::load::now;
 use permafrost::materializer::MaterializerConfig;
-use permafrost::error::{CliError, EXIT_DENIED, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_EVENTS};
 
 /// permafrost: Polar policies compiled to an incremental dataflow, with every
 /// derived permission materialized.
@@ -257,7 +257,14 @@ fn run(command: Command) -> Result<i32, CliError> {
         } => {
             let view = StoreView::open(&db)?;
             let mut out = std::io::stdout().lock();
-            let next = store_reads::list(&view, &actor, &action, &resource_type, &page.into(), &mut out)?;
+            let next = store_reads::list(
+                &view,
+                &actor,
+                &action,
+                &resource_type,
+                &page.into(),
+                &mut out,
+            )?;
             print_cursor(next);
             Ok(EXIT_OK)
         }

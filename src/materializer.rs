@@ -162,11 +162,10 @@ impl Materializer {
         };
         let next = self.store.committed_epoch()? + 1;
         if let Some(policy) = new_policy {
-            report.rebuilt = Some(self.store.replace_permissions(
-                next,
-                Some(policy),
-                derived,
-            )?);
+            report.rebuilt = Some(
+                self.store
+                    .replace_permissions(next, Some(policy), derived)?,
+            );
         } else if !self.matches_store(&derived)? {
             report.repaired = Some(self.store.replace_permissions(next, None, derived)?);
         }
@@ -262,9 +261,9 @@ impl Materializer {
 /// The `allow` predicate, if the policy has one; it must have arity 3.
 fn allow_predicate(program: &Program) -> Result<Option<PredId>, MaterializeError> {
     match program.pred("allow") {
-        Some(pred) if program.predicates[pred].arity != 3 => Err(MaterializeError::AllowArity(
-            program.predicates[pred].arity,
-        )),
+        Some(pred) if program.predicates[pred].arity != 3 => {
+            Err(MaterializeError::AllowArity(program.predicates[pred].arity))
+        }
         found => Ok(found),
     }
 }

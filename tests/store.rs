@@ -47,7 +47,11 @@ fn assert_reads_agree(dir: &Path, expected: &[String], context: &str) {
     }
     let reader = view.read().unwrap();
     let permissions: Vec<Permission> = reader.permissions().unwrap().map(Result::unwrap).collect();
-    assert_eq!(permissions.len(), expected.len(), "{context}: stored tuples");
+    assert_eq!(
+        permissions.len(),
+        expected.len(),
+        "{context}: stored tuples"
+    );
     let resources: BTreeSet<Value> = permissions.iter().map(|p| p.resource.clone()).collect();
     let actors: BTreeSet<Value> = permissions.iter().map(|p| p.actor.clone()).collect();
     let actions: BTreeSet<Value> = permissions.iter().map(|p| p.action.clone()).collect();
@@ -64,7 +68,11 @@ fn assert_reads_agree(dir: &Path, expected: &[String], context: &str) {
                 }
             }
             allowed.sort_by_key(ToString::to_string);
-            assert_eq!(reader.actions(actor, resource).unwrap(), allowed, "{context}: actions");
+            assert_eq!(
+                reader.actions(actor, resource).unwrap(),
+                allowed,
+                "{context}: actions"
+            );
         }
     }
     for resource in &resources {
@@ -105,7 +113,10 @@ fn every_case_loaded_into_a_store_answers_like_the_reference() {
             let base: Vec<Change> = load_facts(&program, &case.facts())
                 .unwrap()
                 .into_iter()
-                .map(|fact| Change { op: Op::Insert, fact })
+                .map(|fact| Change {
+                    op: Op::Insert,
+                    fact,
+                })
                 .collect();
             facts.apply(&base);
             materializer.apply(&base, None).unwrap();
@@ -118,10 +129,18 @@ fn every_case_loaded_into_a_store_answers_like_the_reference() {
             }
             drop(materializer);
             let context = format!("case {} at {now}", case.name);
-            assert_reads_agree(dir.path(), &reference_allow(&program, &facts, now), &context);
+            assert_reads_agree(
+                dir.path(),
+                &reference_allow(&program, &facts, now),
+                &context,
+            );
             // The case's own expected answers, for its `allow` and base queries.
             let view = StoreView::open(dir.path()).unwrap();
-            for query in case.queries.iter().filter(|q| q.at.unwrap_or(DEFAULT_NOW) == now) {
+            for query in case
+                .queries
+                .iter()
+                .filter(|q| q.at.unwrap_or(DEFAULT_NOW) == now)
+            {
                 let name = query.atom.split('(').next().unwrap().trim();
                 let pred = program.pred(name).unwrap();
                 if name == "allow" || store_reads::is_base(&program, pred) {
@@ -153,14 +172,21 @@ fn every_example_policy_setup_loaded_into_a_store_answers_like_the_reference() {
             let changes: Vec<Change> = test
                 .setup
                 .iter()
-                .map(|fact| Change { op: Op::Insert, fact: fact.clone() })
+                .map(|fact| Change {
+                    op: Op::Insert,
+                    fact: fact.clone(),
+                })
                 .collect();
             materializer.apply(&changes, None).unwrap();
             drop(materializer);
             let mut facts = FactSet::new();
             facts.apply(&changes);
             let context = format!("{} test {:?}", path.display(), test.name);
-            assert_reads_agree(dir.path(), &reference_allow(&program, &facts, now), &context);
+            assert_reads_agree(
+                dir.path(),
+                &reference_allow(&program, &facts, now),
+                &context,
+            );
         }
     }
     assert!(count >= 10, "expected the example policies' test blocks");
@@ -170,11 +196,21 @@ fn org_chart_store(dir: &Path) -> Program {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let policy = read_source(&root.join("policies/org_chart.polar")).unwrap();
     let program = check_policy(&policy).unwrap();
-    let facts = load_facts(&program, &[root.join("tests/cases/org_chart_large/facts.facts")]).unwrap();
+    let facts = load_facts(
+        &program,
+        &[root.join("tests/cases/org_chart_large/facts.facts")],
+    )
+    .unwrap();
     let (mut materializer, report) =
         Materializer::open(dir, Some(policy), &config(DEFAULT_NOW)).unwrap();
     assert!(report.rebuilt.is_some(), "a new store records its policy");
-    let changes: Vec<Change> = facts.into_iter().map(|fact| Change { op: Op::Insert, fact }).collect();
+    let changes: Vec<Change> = facts
+        .into_iter()
+        .map(|fact| Change {
+            op: Op::Insert,
+            fact,
+        })
+        .collect();
     let epoch = materializer.apply(&changes, None).unwrap();
     assert!(epoch.stats.granted > 50);
     program
@@ -184,10 +220,12 @@ fn org_chart_store(dir: &Path) -> Program {
 fn reopening_verifies_and_repairs_the_materialization() {
     let dir = tempfile::tempdir().unwrap();
     org_chart_store(dir.path());
-    let expected = store_reads::query(&StoreView::open(dir.path()).unwrap(), "allow(a, b, c)").unwrap();
+    let expected =
+        store_reads::query(&StoreView::open(dir.path()).unwrap(), "allow(a, b, c)").unwrap();
 
     // A clean reopen rebuilds the dataflow and finds nothing to change.
-    let (materializer, report) = Materializer::open(dir.path(), None, &config(DEFAULT_NOW)).unwrap();
+    let (materializer, report) =
+        Materializer::open(dir.path(), None, &config(DEFAULT_NOW)).unwrap();
     assert_eq!((report.rebuilt, report.repaired), (None, None));
     assert_eq!(report.tuples, expected.len());
     let epoch = materializer.store().committed_epoch().unwrap();
@@ -207,31 +245,41 @@ fn reopening_verifies_and_repairs_the_materialization() {
         store
             .commit_epoch(&EpochCommit {
                 epoch: epoch + 1,
-                permissions: vec![(bogus, storage::Change::Insert), (real, storage::Change::Delete)],
+                permissions: vec![
+                    (bogus, storage::Change::Insert),
+                    (real, storage::Change::Delete),
+                ],
                 ..EpochCommit::default()
             })
             .unwrap();
     }
-    let (materializer, report) = Materializer::open(dir.path(), None, &config(DEFAULT_NOW)).unwrap();
+    let (materializer, report) =
+        Materializer::open(dir.path(), None, &config(DEFAULT_NOW)).unwrap();
     let repaired = report.repaired.expect("the tampering is found");
     assert_eq!((repaired.granted, repaired.revoked), (1, 1));
     assert!(materializer.store().committed_epoch().unwrap() > epoch + 1);
     drop(materializer);
     let view = StoreView::open(dir.path()).unwrap();
-    assert_eq!(store_reads::query(&view, "allow(a, b, c)").unwrap(), expected);
+    assert_eq!(
+        store_reads::query(&view, "allow(a, b, c)").unwrap(),
+        expected
+    );
 }
 
 #[test]
 fn a_new_policy_rebuilds_and_a_bad_one_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     org_chart_store(dir.path());
-    let before = store_reads::query(&StoreView::open(dir.path()).unwrap(), "allow(a, b, c)").unwrap();
+    let before =
+        store_reads::query(&StoreView::open(dir.path()).unwrap(), "allow(a, b, c)").unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join("policies/org_chart.polar")).unwrap();
 
     // A policy whose declarations reject the stored facts is refused.
     let github = read_source(&root.join("policies/github.polar")).unwrap();
-    let err = Materializer::open(dir.path(), Some(github), &config(DEFAULT_NOW)).err().unwrap();
+    let err = Materializer::open(dir.path(), Some(github), &config(DEFAULT_NOW))
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("does not fit the policy"), "{err}");
     // A policy with errors is refused with its diagnostics.
     let broken = engine::SourceFile::new("broken.polar", format!("{text}\nallow(x, y) if;"));
@@ -261,11 +309,29 @@ fn readers_answer_while_a_writer_holds_the_store() {
     assert!(store_reads::check(&view, "User:ceo", "read", "Review:r_ann").unwrap());
     let fact = engine::Fact::new(
         "manager",
-        vec![Value::entity("User", "ann"), Value::entity("User", "newbie")],
+        vec![
+            Value::entity("User", "ann"),
+            Value::entity("User", "newbie"),
+        ],
     );
-    writer.apply(&[Change { op: Op::Insert, fact }], None).unwrap();
+    writer
+        .apply(
+            &[Change {
+                op: Op::Insert,
+                fact,
+            }],
+            None,
+        )
+        .unwrap();
     let mut out = Vec::new();
-    store_reads::who(&view, "read", "Review:r_ann", &PageArgs::default(), &mut out).unwrap();
+    store_reads::who(
+        &view,
+        "read",
+        "Review:r_ann",
+        &PageArgs::default(),
+        &mut out,
+    )
+    .unwrap();
     assert!(!out.is_empty());
     // A reader opened after the commit sees it.
     let later = StoreView::open(dir.path()).unwrap();
@@ -278,14 +344,25 @@ fn list_pages_with_cursors_cover_the_answer_once() {
     org_chart_store(dir.path());
     let view = StoreView::open(dir.path()).unwrap();
     let mut all = Vec::new();
-    store_reads::list(&view, "User:ceo", "read", "Review", &PageArgs::default(), &mut all).unwrap();
+    store_reads::list(
+        &view,
+        "User:ceo",
+        "read",
+        "Review",
+        &PageArgs::default(),
+        &mut all,
+    )
+    .unwrap();
     let all = String::from_utf8(all).unwrap();
     assert!(all.lines().count() > 5);
     let mut paged = String::new();
     let mut cursor = None;
     loop {
         let mut out = Vec::new();
-        let page = PageArgs { cursor: cursor.clone(), limit: Some(2) };
+        let page = PageArgs {
+            cursor: cursor.clone(),
+            limit: Some(2),
+        };
         cursor = store_reads::list(&view, "User:ceo", "read", "Review", &page, &mut out).unwrap();
         paged.push_str(&String::from_utf8(out).unwrap());
         if cursor.is_none() {

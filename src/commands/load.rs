@@ -36,7 +36,10 @@ pub fn run(
     config: &MaterializerConfig,
 ) -> Result<LoadReport, CliError> {
     let source = read_source(policy)?;
-    let stage = Stage::start(format!("opening {} and rebuilding its dataflow", db.display()));
+    let stage = Stage::start(format!(
+        "opening {} and rebuilding its dataflow",
+        db.display()
+    ));
     let (mut materializer, open) = Materializer::open(db, Some(source), config)?;
     stage.finish();
     let mut changes = Vec::new();
@@ -44,7 +47,10 @@ pub fn run(
         let stage = Stage::start(format!("reading {}", path.display()));
         let file = read_source(path)?;
         for fact in parse_facts_file(materializer.program(), &file)? {
-            changes.push(Change { op: Op::Insert, fact });
+            changes.push(Change {
+                op: Op::Insert,
+                fact,
+            });
         }
         stage.finish();
     }

@@ -48,7 +48,12 @@ impl StoreView {
 }
 
 /// `check ACTOR ACTION RESOURCE`: whether the tuple is materialized.
-pub fn check(view: &StoreView, actor: &str, action: &str, resource: &str) -> Result<bool, CliError> {
+pub fn check(
+    view: &StoreView,
+    actor: &str,
+    action: &str,
+    resource: &str,
+) -> Result<bool, CliError> {
     let actor = parse_entity(view.program(), actor)?;
     let resource = parse_entity(view.program(), resource)?;
     Ok(view.read()?.check(&actor, &Value::str(action), &resource)?)
@@ -106,7 +111,10 @@ pub fn who(
     write_page(rows, out)
 }
 
-fn write_page(mut rows: storage::Page<'_>, out: &mut impl Write) -> Result<Option<String>, CliError> {
+fn write_page(
+    mut rows: storage::Page<'_>,
+    out: &mut impl Write,
+) -> Result<Option<String>, CliError> {
     for value in rows.by_ref() {
         writeln!(out, "{}", value?).map_err(write_error)?;
     }
@@ -143,7 +151,11 @@ pub fn query(view: &StoreView, atom: &str) -> Result<Vec<String>, CliError> {
             "`{name}` is derived but not stored; a store answers `allow` and the base relations\n  help: ask `permafrost query --policy` to evaluate `{name}` without a store"
         )));
     };
-    Ok(answer_lines(program, &query, tuples.iter().map(Vec::as_slice)))
+    Ok(answer_lines(
+        program,
+        &query,
+        tuples.iter().map(Vec::as_slice),
+    ))
 }
 
 /// Whether a relation holds only stored facts: declared, and the head of
@@ -155,10 +167,7 @@ pub fn is_base(program: &Program, pred: usize) -> bool {
 /// The `allow` tuples that may match the query: through an index when the
 /// resource and the actor or action are constants, else a full scan (a
 /// resource may be any value, so a scan by resource type could miss some).
-fn allow_tuples(
-    reader: &Reader<'_>,
-    query: &Query,
-) -> Result<Vec<Vec<Value>>, CliError> {
+fn allow_tuples(reader: &Reader<'_>, query: &Query) -> Result<Vec<Vec<Value>>, CliError> {
     let constant = |i: usize| match &query.args[i] {
         Term::Const(value) => Some(value.clone()),
         _ => None,
