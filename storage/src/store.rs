@@ -262,8 +262,20 @@ fn inspect(path: &Path) -> Result<bool> {
     if !path.join("CURRENT").is_file() {
         return Err(not_a_store("it holds files but no RocksDB database".into()));
     }
-    let found = DB::list_cf(&rocksdb::Options::default(), path)
-        .map_err(|e| not_a_store(format!("rocksdb cannot read it: {e}")))?;
+    // A store whose manifest is damaged still names our column families in
+    // its options files: report it as corrupted, not as foreign.
+    let corrupt = |what: String| StoreError::Corrupt {
+        path: path.to_path_buf(),
+        what,
+    };
+    let ours_by_options = options_name_our_families(path);
+    let found = match DB::list_cf(&rocksdb::Options::default(), path) {
+        Ok(found) => found,
+        Err(e) if ours_by_options => {
+            return Err(corrupt(format!("rocksdb cannot read its manifest: {e}")))
+        }
+        Err(e) => return Err(not_a_store(format!("rocksdb cannot read it: {e}"))),
+    };
     let ours: Vec<&str> = Cf::ALL.iter().map(|cf| cf.name()).collect();
     let extra: Vec<&str> = found
         .iter()
@@ -275,6 +287,12 @@ fn inspect(path: &Path) -> Result<bool> {
         .copied()
         .filter(|name| !found.iter().any(|f| f == name))
         .collect();
+    if !missing.is_empty() && ours_by_options {
+        return Err(corrupt(format!(
+            "its options name the column families `{}` but its manifest lacks them",
+            missing.join("`, `")
+        )));
+    }
     if !missing.is_empty() || !extra.is_empty() {
         let mut reason = "it is a RocksDB database".to_string();
         if !missing.is_empty() {
@@ -337,6 +355,22 @@ fn create(path: &Path) -> Result<()> {
 }
 
 /// Classifies an error of opening RocksDB.
+/// Whether a RocksDB options file in `path` (`OPTIONS-…`, plain text that
+/// RocksDB rewrites on every open) names every column family of a store.
+fn options_name_our_families(path: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(path) else {
+        return false;
+    };
+    entries.filter_map(|e| e.ok()).any(|entry| {
+        entry.file_name().to_string_lossy().starts_with("OPTIONS-")
+            && fs::read_to_string(entry.path()).is_ok_and(|text| {
+                Cf::ALL
+                    .iter()
+                    .all(|cf| text.contains(&format!("[CFOptions \"{}\"]", cf.name())))
+            })
+    })
+}
+
 fn open_error(path: &Path, error: rocksdb::Error) -> StoreError {
     // RocksDB names its lock file in the message: `…/LOCK: Resource
     // temporarily unavailable`, `lock hold by current process … /LOCK`.
