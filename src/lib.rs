@@ -13,6 +13,7 @@ pub mod entity_arg;
 pub mod error;
 pub mod load;
 pub mod materializer;
+pub mod pipeline;
 pub mod progress;
 
 pub use error::CliError;

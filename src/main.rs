@@ -2,10 +2,15 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use permafrost::commands;
+use ingest::batch::BatchConfig;
+use permafrost::commands::ingest::IngestArgs;
 use permafrost::commands::query::EngineKind;
 use permafrost::commands::store_reads::{self, PageArgs, StoreView};
 use permafrost::error::{CliError, EXIT_DENIED, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_EVENTS};
@@ -80,6 +85,40 @@ enum Command {
         /// Dataflow worker threads.
         #[arg(long, default_value_t = 1)]
         workers: usize,
+    },
+    /// Apply a JSON Lines event stream to a store, epoch by epoch. A file
+    /// resumes after its last committed line.
+    Ingest {
+        /// The store directory (made by `load`).
+        #[arg(long)]
+        db: PathBuf,
+        /// The event file, or `-` (the default) for standard input.
+        input: Option<PathBuf>,
+        /// Keep reading the file as it grows, across rotations, until
+        /// interrupted (like `tail -F`).
+        #[arg(long, requires = "input")]
+        follow: bool,
+        /// Switch the store to this policy first (default: the stored one).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Append rejected lines, with their reasons, to this JSON Lines file.
+        #[arg(long)]
+        dead_letter: Option<PathBuf>,
+        /// An epoch closes once it holds this many operations.
+        #[arg(long, default_value_t = 10_000)]
+        max_events: usize,
+        /// An epoch closes once its oldest event waited this long (ms).
+        #[arg(long, default_value_t = 20)]
+        max_latency_ms: u64,
+        /// Closed epochs that may wait for the store before reading pauses.
+        #[arg(long, default_value_t = 4)]
+        queue_depth: usize,
+        /// Dataflow worker threads.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+        /// Print `epoch N` as each epoch is committed (durable).
+        #[arg(long)]
+        print_epochs: bool,
     },
     /// Whether ACTOR may do ACTION on RESOURCE: prints `allowed` (exit 0) or
     /// `denied` (exit 1).
@@ -232,6 +271,49 @@ fn run(command: Command) -> Result<i32, CliError> {
             };
             println!("{}", commands::load::run(&db, &policy, &facts, &config)?);
             Ok(EXIT_OK)
+        }
+        Command::Ingest {
+            db,
+            input,
+            follow,
+            policy,
+            dead_letter,
+            max_events,
+            max_latency_ms,
+            queue_depth,
+            workers,
+            print_epochs,
+        } => {
+            let args = IngestArgs {
+                db,
+                input,
+                follow,
+                policy,
+                dead_letter,
+                batch: BatchConfig {
+                    max_events: max_events.max(1),
+                    max_latency: Duration::from_millis(max_latency_ms),
+                    queue_depth: queue_depth.max(1),
+                },
+                materializer: MaterializerConfig {
+                    workers,
+                    now: now(),
+                },
+                print_epochs,
+            };
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            // Ctrl-C or SIGTERM ends a followed file after its last epoch.
+            ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+                .map_err(|e| CliError::Other(format!("cannot handle signals: {e}")))?;
+            let summary = commands::ingest::run(&args, stop)?;
+            eprint!("{summary}");
+            println!("committed epoch {}", summary.committed_epoch);
+            Ok(if summary.totals.rejected_lines > 0 {
+                EXIT_REJECTED_EVENTS
+            } else {
+                EXIT_OK
+            })
         }
         Command::Check {
             db,

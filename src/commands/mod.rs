@@ -1,6 +1,7 @@
 //! The commands of the `permafrost` binary, one module each.
 
 pub mod check_policy;
+pub mod ingest;
 pub mod load;
 pub mod query;
 pub mod store_reads;
