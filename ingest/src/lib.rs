@@ -7,6 +7,7 @@
 
 pub mod event;
 pub mod fact_set;
+pub mod source;
 
 pub use event::{parse_event_line, read_event_file, Change, EventError, Op};
 pub use fact_set::FactSet;
