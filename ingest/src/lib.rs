@@ -6,6 +6,7 @@
 //! ([`FactSet`]) for the reference evaluator.
 
 pub mod event;
+pub mod batch;
 pub mod fact_set;
 pub mod source;
 
