@@ -2,14 +2,14 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use permafrost::commands;
 use ingest::batch::BatchConfig;
+use permafrost::commands;
 use permafrost::commands::ingest::IngestArgs;
 use permafrost::commands::query::EngineKind;
 use permafrost::commands::store_reads::{self, PageArgs, StoreView};
@@ -301,12 +301,10 @@ fn run(command: Command) -> Result<i32, CliError> {
                 },
                 print_epochs,
             };
-            let stop = Arc::new(AtomicBool::new(false));
-            let flag = stop.clone();
-            // Ctrl-C or SIGTERM ends a followed file after its last epoch.
-            ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
-                .map_err(|e| CliError::Other(format!("cannot handle signals: {e}")))?;
-            let summary = commands::ingest::run(&args, stop)?;
+            // A followed file is read until the process is stopped; stopping
+            // it at any moment is safe: epochs are atomic and the next run
+            // resumes after the last committed line.
+            let summary = commands::ingest::run(&args, Arc::new(AtomicBool::new(false)))?;
             eprint!("{summary}");
             println!("committed epoch {}", summary.committed_epoch);
             Ok(if summary.totals.rejected_lines > 0 {

@@ -186,12 +186,12 @@ impl Materializer {
     }
 
     /// Applies one epoch of changes (in order, with the no-op rule) and
-    /// commits it with the source's new offset. Every fact is validated
+    /// commits it with the sources' new offsets. Every fact is validated
     /// first: on any error nothing is applied.
     pub fn apply(
         &mut self,
         changes: &[Change],
-        source_offset: Option<(String, u64)>,
+        source_offsets: Vec<(String, u64)>,
     ) -> Result<EpochReport, MaterializeError> {
         for change in changes {
             self.validate(&change.fact)?;
@@ -228,7 +228,7 @@ impl Materializer {
             epoch,
             facts,
             permissions,
-            source_offsets: source_offset.into_iter().collect(),
+            source_offsets,
         })?;
         Ok(EpochReport { epoch, stats })
     }

@@ -72,8 +72,8 @@ pub fn commit_epochs(
                 dead_letter.flush_durable().map_err(dead_letter_error)?;
             }
         }
-        let offset = pending.source.clone().map(|key| (key, pending.end_offset));
-        let report = materializer.apply(&pending.changes, offset)?;
+        let offsets = source_offsets(&pending);
+        let report = materializer.apply(&pending.changes, offsets)?;
         let committed = CommittedEpoch {
             report,
             accepted_lines: pending.accepted_lines,
@@ -91,6 +91,29 @@ pub fn commit_epochs(
         on_commit(&committed);
     }
     Ok(totals)
+}
+
+/// The meta keys that record where a file source stands: its offset under
+/// its canonical path, and which file (device, inode) the offset is in.
+pub fn offset_keys(path: &str) -> [String; 3] {
+    [
+        path.to_string(),
+        format!("{path}#device"),
+        format!("{path}#inode"),
+    ]
+}
+
+/// The offsets an epoch commits: nothing for a source that cannot resume.
+fn source_offsets(pending: &PendingEpoch) -> Vec<(String, u64)> {
+    let Some(path) = &pending.source else {
+        return Vec::new();
+    };
+    let [offset, device, inode] = offset_keys(path);
+    let mut offsets = vec![(offset, pending.end_offset)];
+    if let Some((dev, ino)) = pending.file {
+        offsets.extend([(device, dev), (inode, ino)]);
+    }
+    offsets
 }
 
 fn dead_letter_error(error: std::io::Error) -> CliError {

@@ -88,8 +88,14 @@ fn events(lines: usize, managers: &mut Vec<usize>, rng: &mut Rng) -> String {
             0 => match rng.below(4) {
                 0 => "{not json".to_string(),
                 1 => op("insert", "reports_to", &[user(1), user(2)]),
-                2 => op("insert", "manager", &[user(1), r#"{"type":"Review","id":"r1"}"#.into()]),
-                _ => r#"{"batch":[{"op":"insert","fact":{"predicate":"manager","args":[]}}]}"#.into(),
+                2 => op(
+                    "insert",
+                    "manager",
+                    &[user(1), r#"{"type":"Review","id":"r1"}"#.into()],
+                ),
+                _ => {
+                    r#"{"batch":[{"op":"insert","fact":{"predicate":"manager","args":[]}}]}"#.into()
+                }
             },
             1 | 2 => {
                 let e = people;
@@ -203,7 +209,12 @@ fn fixture(people: usize, lines: usize, seed: u64) -> Fixture {
         "--facts",
         facts_path.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let program = program();
     let file = engine::SourceFile::new("org.facts", facts_text);
     let initial = engine::facts::parse_facts_file(&program, &file).unwrap();
@@ -246,23 +257,41 @@ fn good_lines_apply_bad_lines_go_to_the_dead_letter_file_and_a_rerun_applies_not
     assert!(bad.len() > 5);
     let path = f.events_path.display().to_string();
     for line in &bad {
-        assert!(stderr.contains(&format!("{path}:{line}: rejected: ")), "line {line}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{path}:{line}: rejected: ")),
+            "line {line}: {stderr}"
+        );
     }
     let dead_lines: Vec<serde_json::Value> = std::fs::read_to_string(&dead)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let numbers: Vec<usize> = dead_lines.iter().map(|d| d["line"].as_u64().unwrap() as usize).collect();
+    let numbers: Vec<usize> = dead_lines
+        .iter()
+        .map(|d| d["line"].as_u64().unwrap() as usize)
+        .collect();
     assert_eq!(numbers, bad);
-    assert!(dead_lines.iter().all(|d| !d["error"].as_str().unwrap().is_empty()));
+    assert!(dead_lines
+        .iter()
+        .all(|d| !d["error"].as_str().unwrap().is_empty()));
     let end = f.events.len() as u64;
     assert_eq!(offset_of(&f.db, &f.events_path), end);
-    assert_store_is(&f.db, program, &expected_facts(program, &f.initial, &f.events, end), "after ingest");
+    assert_store_is(
+        &f.db,
+        program,
+        &expected_facts(program, &f.initial, &f.events, end),
+        "after ingest",
+    );
 
     // A fully ingested file applies nothing and exits 0.
     let again = permafrost(&args);
-    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert!(String::from_utf8_lossy(&again.stderr).contains("applied 0 lines"));
 }
 
@@ -283,7 +312,12 @@ fn standard_input_is_a_source() {
         stdin.write_all(f.events.as_bytes()).unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let end = f.events.len() as u64;
     let facts = expected_facts(&f.program, &f.initial, &f.events, end);
     assert_store_is(&f.db, &f.program, &facts, "after stdin");
@@ -328,7 +362,10 @@ fn ingest_and_kill(f: &Fixture, after: Duration) -> (Vec<u64>, bool) {
 fn kill_dash_nine_at_random_moments_loses_nothing_and_applies_nothing_twice() {
     let f = fixture(200, 20_000, 42);
     let mut rng = Rng(2026);
-    let mut last_epoch = Store::open_read_only(&f.db).unwrap().committed_epoch().unwrap();
+    let mut last_epoch = Store::open_read_only(&f.db)
+        .unwrap()
+        .committed_epoch()
+        .unwrap();
     let mut kills = 0;
     let mut mid_stream = 0;
     for round in 0..40 {
@@ -338,9 +375,15 @@ fn kill_dash_nine_at_random_moments_loses_nothing_and_applies_nothing_twice() {
         let epoch = store.committed_epoch().unwrap();
         drop(store);
         let context = format!("round {round}, killed after {after:?}");
-        assert!(epoch >= last_epoch, "{context}: epoch went back from {last_epoch} to {epoch}");
+        assert!(
+            epoch >= last_epoch,
+            "{context}: epoch went back from {last_epoch} to {epoch}"
+        );
         if let Some(acked) = acknowledged.iter().max() {
-            assert!(epoch >= *acked, "{context}: acknowledged epoch {acked} lost (store at {epoch})");
+            assert!(
+                epoch >= *acked,
+                "{context}: acknowledged epoch {acked} lost (store at {epoch})"
+            );
         }
         let offset = offset_of(&f.db, &f.events_path);
         let facts = expected_facts(&f.program, &f.initial, &f.events, offset);
@@ -356,13 +399,47 @@ fn kill_dash_nine_at_random_moments_loses_nothing_and_applies_nothing_twice() {
             break;
         }
     }
+    eprintln!("{kills} kills, {mid_stream} in mid-stream, last epoch {last_epoch}");
     assert!(kills >= 20, "only {kills} kills landed");
-    assert!(mid_stream >= 10, "only {mid_stream} kills landed mid-stream");
+    assert!(
+        mid_stream >= 10,
+        "only {mid_stream} kills landed mid-stream"
+    );
     // Finally, run to the end: the store equals an uninterrupted evaluation.
-    let out = permafrost(&["ingest", "--db", f.db.to_str().unwrap(), f.events_path.to_str().unwrap()]);
+    let out = permafrost(&[
+        "ingest",
+        "--db",
+        f.db.to_str().unwrap(),
+        f.events_path.to_str().unwrap(),
+    ]);
     assert!(matches!(out.status.code(), Some(0 | 3)));
     let end = f.events.len() as u64;
     assert_eq!(offset_of(&f.db, &f.events_path), end);
     let facts = expected_facts(&f.program, &f.initial, &f.events, end);
     assert_store_is(&f.db, &f.program, &facts, "after the final run");
+}
+
+#[test]
+fn a_replaced_file_is_read_from_its_start() {
+    let f = fixture(30, 40, 5);
+    let db = f.db.to_str().unwrap();
+    let events = f.events_path.to_str().unwrap();
+    let first = permafrost(&["ingest", "--db", db, events]);
+    assert!(matches!(first.status.code(), Some(0 | 3)));
+    // Another file (new inode) at the same path, longer than the first.
+    let mut rng = Rng(99);
+    let mut managers: Vec<usize> = (0..30).map(|e| e / 2).collect();
+    let second = format!("{}{}", f.events, events_text_more(&mut managers, &mut rng));
+    let replacement = f.events_path.with_extension("new");
+    std::fs::write(&replacement, &second).unwrap();
+    std::fs::rename(&replacement, &f.events_path).unwrap();
+    let out = permafrost(&["ingest", "--db", db, events]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("was replaced"), "{stderr}");
+    assert!(!stderr.contains("applied 0 lines"), "{stderr}");
+    assert_eq!(offset_of(&f.db, &f.events_path), second.len() as u64);
+}
+
+fn events_text_more(managers: &mut Vec<usize>, rng: &mut Rng) -> String {
+    events(20, managers, rng)
 }

@@ -119,12 +119,12 @@ fn every_case_loaded_into_a_store_answers_like_the_reference() {
                 })
                 .collect();
             facts.apply(&base);
-            materializer.apply(&base, None).unwrap();
+            materializer.apply(&base, Vec::new()).unwrap();
             if let Some(events) = case.events() {
                 let (accepted, _) = read_event_file(&program, &events).unwrap();
                 for changes in accepted {
                     facts.apply(&changes);
-                    materializer.apply(&changes, None).unwrap();
+                    materializer.apply(&changes, Vec::new()).unwrap();
                 }
             }
             drop(materializer);
@@ -177,7 +177,7 @@ fn every_example_policy_setup_loaded_into_a_store_answers_like_the_reference() {
                     fact: fact.clone(),
                 })
                 .collect();
-            materializer.apply(&changes, None).unwrap();
+            materializer.apply(&changes, Vec::new()).unwrap();
             drop(materializer);
             let mut facts = FactSet::new();
             facts.apply(&changes);
@@ -211,7 +211,7 @@ fn org_chart_store(dir: &Path) -> Program {
             fact,
         })
         .collect();
-    let epoch = materializer.apply(&changes, None).unwrap();
+    let epoch = materializer.apply(&changes, Vec::new()).unwrap();
     assert!(epoch.stats.granted > 50);
     program
 }
@@ -320,7 +320,7 @@ fn readers_answer_while_a_writer_holds_the_store() {
                 op: Op::Insert,
                 fact,
             }],
-            None,
+            Vec::new(),
         )
         .unwrap();
     let mut out = Vec::new();

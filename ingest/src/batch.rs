@@ -18,7 +18,7 @@ use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use engine::Program;
 
 use crate::event::{parse_event_line, Change, EventError};
-use crate::source::Source;
+use crate::source::{FileId, Source};
 
 /// Lines read ahead of the grouper, at most.
 const LINE_QUEUE: usize = 1024;
@@ -71,6 +71,9 @@ pub struct PendingEpoch {
     pub rejected: Vec<Rejected>,
     /// The source's offset key ([`Source::offset_key`]).
     pub source: Option<String>,
+    /// The file (device, inode) the epoch's lines came from
+    /// ([`Source::file_id`]); an epoch never spans two files.
+    pub file: Option<FileId>,
     /// The byte offset just after the epoch's last line (accepted, rejected
     /// or blank): where to resume once the epoch is committed.
     pub end_offset: u64,
@@ -88,6 +91,7 @@ enum Outcome {
 /// A line as handed from the reader to the grouper.
 struct ReadLine {
     read_at: Instant,
+    file: Option<FileId>,
     end_offset: u64,
     outcome: Outcome,
 }
@@ -173,6 +177,7 @@ fn read(
         };
         let read = ReadLine {
             read_at,
+            file: source.file_id(),
             end_offset: line.end_offset,
             outcome,
         };
@@ -209,7 +214,13 @@ fn group(
             }
             Err(RecvTimeoutError::Disconnected) => break,
         };
+        // Offsets are per file: a rotation closes the epoch.
+        let other_file = open.as_ref().is_some_and(|epoch| epoch.file != line.file);
+        if other_file && !close(&mut open, epochs) {
+            return;
+        }
         let epoch = open.get_or_insert_with(|| PendingEpoch {
+            file: line.file,
             changes: Vec::new(),
             accepted_lines: 0,
             rejected: Vec::new(),

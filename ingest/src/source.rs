@@ -36,6 +36,13 @@ pub trait Source: Send {
     /// files, `None` for sources that cannot resume (stdin).
     fn offset_key(&self) -> Option<&str>;
 
+    /// Which file (device, inode) the last returned line came from, for
+    /// sources that read files: a resume must not apply an offset committed
+    /// in one file to another that replaced it at the same path.
+    fn file_id(&self) -> Option<FileId> {
+        None
+    }
+
     /// The next complete line; `Ok(None)` at the end (for a followed source:
     /// only once stopped).
     fn next_line(&mut self) -> io::Result<Option<SourceLine>>;
@@ -108,12 +115,15 @@ pub struct FileSource {
     reader: BufReader<File>,
     lines: Lines,
     follow: Option<Follow>,
+    /// The file the last returned line came from.
+    line_file: FileId,
 }
 
 /// Device and inode: which file a path names.
-type FileId = (u64, u64);
+pub type FileId = (u64, u64);
 
-fn file_id(meta: &fs::Metadata) -> FileId {
+/// The identity of the file `meta` describes.
+pub fn file_id(meta: &fs::Metadata) -> FileId {
     (meta.dev(), meta.ino())
 }
 
@@ -176,6 +186,7 @@ impl FileSource {
                 line,
                 partial: Vec::new(),
             },
+            line_file: file_id(&meta),
             follow: options.map(|options| Follow {
                 path: path.to_path_buf(),
                 options,
@@ -232,6 +243,10 @@ impl Source for FileSource {
         Some(&self.key)
     }
 
+    fn file_id(&self) -> Option<FileId> {
+        Some(self.line_file)
+    }
+
     fn next_line(&mut self) -> io::Result<Option<SourceLine>> {
         loop {
             let Some(follow) = &mut self.follow else {
@@ -245,6 +260,7 @@ impl Source for FileSource {
                 return Ok(None);
             }
             if self.lines.read(&mut self.reader)? {
+                self.line_file = follow.id;
                 return Ok(Some(self.lines.take()));
             }
             // At the end of the file as it is now.
@@ -252,6 +268,7 @@ impl Source for FileSource {
                 // The old file is drained: its unfinished last line will
                 // never be finished, so it is returned as it is.
                 let last = self.lines.take_unfinished();
+                self.line_file = follow.id;
                 follow.id = file_id(&next.metadata()?);
                 self.reader = BufReader::new(next);
                 self.lines = Lines::default();

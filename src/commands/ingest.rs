@@ -11,12 +11,12 @@ use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
 use ingest::batch::{BatchConfig, Batcher};
 use ingest::dead_letter::DeadLetter;
-use ingest::source::{FileSource, FollowOptions, ReaderSource, Source};
+use ingest::source::{file_id, FileSource, FollowOptions, ReaderSource, Source};
 
 use crate::error::CliError;
 use crate::load::read_source;
 use crate::materializer::{Materializer, MaterializerConfig};
-use crate::pipeline::{commit_epochs, CommittedEpoch, IngestTotals};
+use crate::pipeline::{commit_epochs, offset_keys, CommittedEpoch, IngestTotals};
 
 /// What to ingest, and how.
 #[derive(Debug)]
@@ -63,7 +63,10 @@ pub fn run(args: &IngestArgs, stop: Arc<AtomicBool>) -> Result<IngestSummary, Cl
     let size = source_size(args);
     let mut dead_letter = match &args.dead_letter {
         Some(path) => Some(DeadLetter::create_or_append(path).map_err(|e| {
-            CliError::Other(format!("cannot open the dead-letter file `{}`: {e}", path.display()))
+            CliError::Other(format!(
+                "cannot open the dead-letter file `{}`: {e}",
+                path.display()
+            ))
         })?),
         None => None,
     };
@@ -74,7 +77,10 @@ pub fn run(args: &IngestArgs, stop: Arc<AtomicBool>) -> Result<IngestSummary, Cl
     let mut freshness = Histogram::<u64>::new(3)
         .map_err(|e| CliError::Other(format!("cannot create a histogram: {e}")))?;
     let mut operations = 0usize;
-    let name = args.input.as_deref().map_or("<stdin>".into(), |p| p.display().to_string());
+    let name = args
+        .input
+        .as_deref()
+        .map_or("<stdin>".into(), |p| p.display().to_string());
     let on_commit = |epoch: &CommittedEpoch<'_>| {
         for rejected in epoch.rejected {
             progress.suspend(|| {
@@ -129,11 +135,27 @@ fn open_source(
         path: path.clone(),
         source: e,
     })?;
-    let offset = materializer
-        .store()
-        .read()?
-        .source_offset(&key.display().to_string())?
-        .unwrap_or(0);
+    let [offset_key, device_key, inode_key] = offset_keys(&key.to_string_lossy());
+    let reader = materializer.store().read()?;
+    let mut offset = reader.source_offset(&offset_key)?.unwrap_or(0);
+    let stored_file = (
+        reader.source_offset(&device_key)?,
+        reader.source_offset(&inode_key)?,
+    );
+    drop(reader);
+    let meta = std::fs::metadata(path).map_err(|e| CliError::Read {
+        path: path.clone(),
+        source: e,
+    })?;
+    if let (Some(dev), Some(ino)) = stored_file {
+        if (dev, ino) != file_id(&meta) && offset > 0 {
+            eprintln!(
+                "note: `{}` was replaced since its last committed line (another file at the same path): reading it from the start",
+                path.display()
+            );
+            offset = 0;
+        }
+    }
     let source = if args.follow {
         let options = FollowOptions {
             poll: Duration::from_millis(50),

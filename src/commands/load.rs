@@ -58,7 +58,7 @@ pub fn run(
     let epoch = if changes.is_empty() {
         None
     } else {
-        Some(materializer.apply(&changes, None)?)
+        Some(materializer.apply(&changes, Vec::new())?)
     };
     stage.finish();
     let committed = materializer.store().committed_epoch()?;

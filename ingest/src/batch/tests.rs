@@ -279,3 +279,65 @@ fn a_slow_committer_stops_the_reader() {
     assert!(read.load(Ordering::SeqCst) > stalled);
     batcher.join().unwrap();
 }
+
+/// Lines tagged with the file they came from, as a followed file reports
+/// them across a rotation.
+struct RotatingSource {
+    lines: std::vec::IntoIter<(FileId, String)>,
+    file: FileId,
+    offset: u64,
+}
+
+impl Source for RotatingSource {
+    fn name(&self) -> &str {
+        "<rotating>"
+    }
+
+    fn offset_key(&self) -> Option<&str> {
+        Some("rotating")
+    }
+
+    fn file_id(&self) -> Option<FileId> {
+        Some(self.file)
+    }
+
+    fn next_line(&mut self) -> io::Result<Option<SourceLine>> {
+        let Some((file, text)) = self.lines.next() else {
+            return Ok(None);
+        };
+        if file != self.file {
+            self.offset = 0;
+        }
+        self.file = file;
+        self.offset += text.len() as u64 + 1;
+        Ok(Some(SourceLine {
+            text,
+            line: 1,
+            end_offset: self.offset,
+        }))
+    }
+}
+
+#[test]
+fn a_rotation_closes_the_epoch_so_offsets_stay_within_one_file() {
+    let (old, new) = ((1, 10), (1, 11));
+    let lines = vec![
+        (old, op("a", "m")),
+        (old, op("b", "m")),
+        (new, op("c", "m")),
+    ];
+    let source = RotatingSource {
+        lines: lines.into_iter(),
+        file: old,
+        offset: 0,
+    };
+    let batcher = Batcher::spawn(Box::new(source), program(), config(100, 10_000, 4)).unwrap();
+    let epochs: Vec<PendingEpoch> = batcher.receiver().iter().collect();
+    batcher.join().unwrap();
+    let shape: Vec<(Option<FileId>, usize, u64)> = epochs
+        .iter()
+        .map(|e| (e.file, e.changes.len(), e.end_offset))
+        .collect();
+    let line = op("a", "m").len() as u64 + 1;
+    assert_eq!(shape, [(Some(old), 2, 2 * line), (Some(new), 1, line)]);
+}
