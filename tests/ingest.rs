@@ -443,3 +443,79 @@ fn a_replaced_file_is_read_from_its_start() {
 fn events_text_more(managers: &mut Vec<usize>, rng: &mut Rng) -> String {
     events(20, managers, rng)
 }
+
+/// Waits until the child acknowledged an epoch at least `epoch`.
+fn wait_for_epoch(acks: &mpsc::Receiver<u64>, epoch: u64) -> u64 {
+    loop {
+        let acked = acks
+            .recv_timeout(Duration::from_secs(30))
+            .expect("an epoch acknowledgment within 30 s");
+        if acked >= epoch {
+            return acked;
+        }
+    }
+}
+
+#[test]
+fn a_followed_file_is_applied_as_it_grows_and_across_a_rotation() {
+    let f = fixture(20, 0, 3);
+    std::fs::write(&f.events_path, "").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_permafrost"))
+        .args([
+            "ingest",
+            "--db",
+            f.db.to_str().unwrap(),
+            f.events_path.to_str().unwrap(),
+            "--follow",
+            "--print-epochs",
+        ])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, acks) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(epoch) = line.strip_prefix("epoch ") {
+                let _ = tx.send(epoch.parse::<u64>().unwrap());
+            }
+        }
+    });
+    let hire = |m: usize, e: usize| op("insert", "manager", &[user(m), user(e)]) + "\n";
+    let holds = |m: usize, e: usize| {
+        let view = StoreView::open(&f.db).unwrap();
+        let atom = format!(r#"manager(User{{"u{m}"}}, User{{"u{e}"}})"#);
+        store_reads::query(&view, &atom).unwrap().len() == 1
+    };
+    let append = |text: &str| {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&f.events_path)
+            .unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+    };
+    // Grows: a whole line, then a line written in two pieces.
+    append(&hire(0, 100));
+    let epoch = wait_for_epoch(&acks, 0);
+    assert!(holds(0, 100));
+    let line = hire(0, 101);
+    let (head, tail) = line.split_at(20);
+    append(head);
+    std::thread::sleep(Duration::from_millis(150));
+    assert!(!holds(0, 101), "half a line must not be applied");
+    append(tail);
+    let epoch = wait_for_epoch(&acks, epoch + 1);
+    assert!(holds(0, 101));
+    // Rotates: the file is renamed away and a new one takes its path.
+    std::fs::rename(&f.events_path, f.events_path.with_extension("1")).unwrap();
+    std::fs::write(&f.events_path, hire(0, 102)).unwrap();
+    wait_for_epoch(&acks, epoch + 1);
+    assert!(holds(0, 102));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(offset_of(&f.db, &f.events_path), hire(0, 102).len() as u64);
+}
