@@ -9,6 +9,7 @@
 //! `ingest`.
 
 pub mod commands;
+pub mod demo;
 pub mod entity_arg;
 pub mod error;
 pub mod load;

@@ -13,6 +13,7 @@ use permafrost::commands;
 use permafrost::commands::ingest::IngestArgs;
 use permafrost::commands::query::EngineKind;
 use permafrost::commands::store_reads::{self, PageArgs, StoreView};
+use permafrost::demo::DemoArgs;
 use permafrost::error::{CliError, EXIT_DENIED, EXIT_ERROR, EXIT_OK, EXIT_REJECTED_EVENTS};
 use permafrost::load::now;
 use permafrost::materializer::MaterializerConfig;
@@ -28,6 +29,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: generate a company, materialize the org chart policy
+    /// into a store, stream HR changes while answering checks, and print
+    /// what was measured.
+    Demo {
+        /// Employees in the generated company.
+        #[arg(long, default_value_t = 30_000)]
+        employees: usize,
+        /// HR changes streamed through ingest.
+        #[arg(long, default_value_t = 5_000)]
+        changes: usize,
+        /// Random checks measured.
+        #[arg(long, default_value_t = 100_000)]
+        checks: usize,
+        /// Single manager moves whose visibility is measured.
+        #[arg(long, default_value_t = 200)]
+        moves: usize,
+        /// Keep the store in this directory (default: a temporary one,
+        /// removed at the end).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Dataflow worker threads.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Generator seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Evaluate a query over a policy and facts, without a store.
     Query {
         /// The policy file (evaluate without a store).
@@ -212,6 +240,27 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<i32, CliError> {
     match command {
+        Command::Demo {
+            employees,
+            changes,
+            checks,
+            moves,
+            db,
+            workers,
+            seed,
+        } => {
+            let args = DemoArgs {
+                employees,
+                changes,
+                checks,
+                moves,
+                db,
+                workers,
+                seed,
+            };
+            print!("{}", permafrost::demo::run(&args)?);
+            Ok(EXIT_OK)
+        }
         Command::Query {
             policy,
             db,

@@ -86,7 +86,7 @@ pub struct EpochReport {
 
 /// A store and the running dataflow of its policy.
 pub struct Materializer {
-    store: Store,
+    store: Arc<Store>,
     program: Arc<Program>,
     engine: Engine,
     allow: Option<PredId>,
@@ -104,7 +104,7 @@ impl Materializer {
         policy: Option<Arc<SourceFile>>,
         config: &MaterializerConfig,
     ) -> Result<(Materializer, OpenReport), MaterializeError> {
-        let store = Store::open(dir)?;
+        let store = Arc::new(Store::open(dir)?);
         let stored = store.read()?.policy()?;
         let source = match (policy, &stored) {
             (Some(source), _) => source,
@@ -247,8 +247,10 @@ impl Materializer {
         &self.program
     }
 
-    /// The store, for reads and offsets.
-    pub fn store(&self) -> &Store {
+    /// The store, for reads and offsets. Readers on other threads may
+    /// share it: commits never block reads, and a [`storage::Reader`] sees
+    /// whole epochs only.
+    pub fn store(&self) -> &Arc<Store> {
         &self.store
     }
 

@@ -74,7 +74,8 @@ pub fn run(args: &IngestArgs, stop: Arc<AtomicBool>) -> Result<IngestSummary, Cl
         .map_err(|e| CliError::Other(format!("cannot start reading: {e}")))?;
     let progress = progress_bar(size, resumed_at);
     let started = Instant::now();
-    let mut freshness = Histogram::<u64>::new(3)
+    // Microseconds, from 1 µs to an hour.
+    let mut freshness = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)
         .map_err(|e| CliError::Other(format!("cannot create a histogram: {e}")))?;
     let mut operations = 0usize;
     let name = args

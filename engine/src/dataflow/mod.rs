@@ -328,7 +328,12 @@ fn run_worker(
         }
         unit.advance_to(epoch + 1);
         unit.flush();
-        worker.step_while(|| probe.less_than(&(epoch + 1)));
+        // Park rather than spin while waiting for the other workers: on a
+        // machine with as many cores as workers, a spinning worker takes the
+        // core that the worker it waits for needs.
+        while probe.less_than(&(epoch + 1)) {
+            worker.step_or_park(Some(Duration::from_millis(1)));
+        }
         let diffs = std::mem::take(&mut *captured.borrow_mut());
         if done.send(WorkerReport::Done(diffs)).is_err() {
             break;
