@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, Direction, IteratorMode, WriteBatch, DB};
 use tempfile::TempDir;
 
+use crate::dict::IdCache;
 use crate::err::{Result, StoreError};
 use crate::keys::{dict_id_key, dict_id_of_key, is_dict_text_key, read_u32, read_u64};
 use crate::schema::{block_cache, db_options, meta, sync_writes, Cf, FORMAT_VERSION};
@@ -26,6 +27,8 @@ pub struct Store {
     pub(crate) db: DB,
     path: PathBuf,
     writer: Option<Mutex<Writer>>,
+    /// Ids of values already looked up (see [`IdCache`]).
+    pub(crate) ids: IdCache,
     _secondary: Option<TempDir>,
 }
 
@@ -57,6 +60,7 @@ impl Store {
             db,
             path,
             writer: None,
+            ids: IdCache::default(),
             _secondary: None,
         };
         store.check_format()?;
@@ -104,6 +108,7 @@ impl Store {
             db,
             path,
             writer: None,
+            ids: IdCache::default(),
             _secondary: Some(secondary),
         };
         store
