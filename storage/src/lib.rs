@@ -60,6 +60,7 @@ mod perm;
 mod read;
 mod scan;
 mod schema;
+mod stats;
 mod store;
 #[cfg(test)]
 mod testutil;
@@ -69,5 +70,6 @@ pub use err::{Result, StoreError};
 pub use perm::{Change, LoggedChange, Permission};
 pub use read::Reader;
 pub use scan::{Page, Rows};
+pub use stats::WriteStatistics;
 pub use store::Store;
 pub use write::{CommitStats, EpochCommit, Policy};

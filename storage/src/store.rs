@@ -29,6 +29,8 @@ pub struct Store {
     writer: Option<Mutex<Writer>>,
     /// Ids of values already looked up (see [`IdCache`]).
     pub(crate) ids: IdCache,
+    /// The options the database was opened with; they hold its statistics.
+    pub(crate) options: rocksdb::Options,
     _secondary: Option<TempDir>,
 }
 
@@ -54,13 +56,15 @@ impl Store {
             create(&path)?;
         }
         let cache = block_cache();
-        let db = DB::open_cf_descriptors(&db_options(), &path, descriptors(&cache))
+        let options = db_options();
+        let db = DB::open_cf_descriptors(&options, &path, descriptors(&cache))
             .map_err(|error| open_error(&path, error))?;
         let mut store = Store {
             db,
             path,
             writer: None,
             ids: IdCache::default(),
+            options,
             _secondary: None,
         };
         store.check_format()?;
@@ -109,6 +113,7 @@ impl Store {
             path,
             writer: None,
             ids: IdCache::default(),
+            options: opts,
             _secondary: Some(secondary),
         };
         store
