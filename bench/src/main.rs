@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use bench::ingest_stream::{self, IngestStreamArgs};
 use bench::org_chart::{manager_fact, OrgChart, CLOSURE_POLICY};
 use bench::rng::Rng;
 use clap::{Parser, Subcommand};
@@ -43,6 +44,34 @@ enum Workload {
         #[arg(long)]
         json: Option<std::path::PathBuf>,
     },
+    /// HR change events offered at fixed rates to the ingest pipeline:
+    /// sustained rate, freshness, write amplification.
+    IngestStream {
+        /// Employees.
+        #[arg(long, default_value_t = 100_000)]
+        employees: usize,
+        /// Offered rates in events per second, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1000, 2000, 5000, 10000, 20000])]
+        rates: Vec<usize>,
+        /// Seconds per rate.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Dataflow workers.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// An epoch closes at this many operations.
+        #[arg(long, default_value_t = 10_000)]
+        max_events: usize,
+        /// An epoch closes once its oldest event waited this long (ms).
+        #[arg(long, default_value_t = 20)]
+        max_latency_ms: u64,
+        /// Generator seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Write the figures as JSON to this file.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() {
@@ -58,6 +87,35 @@ fn main() {
             json,
         } => {
             if let Err(err) = org_chart(employees, depth, moves, recomputes, workers, seed, json) {
+                eprintln!("error: {err}");
+                std::process::exit(2);
+            }
+        }
+        Workload::IngestStream {
+            employees,
+            rates,
+            seconds,
+            workers,
+            max_events,
+            max_latency_ms,
+            seed,
+            json,
+        } => {
+            let args = IngestStreamArgs {
+                employees,
+                rates,
+                seconds,
+                workers,
+                max_events,
+                max_latency: Duration::from_millis(max_latency_ms),
+                seed,
+            };
+            let written = ingest_stream::run(&args).and_then(|figures| match json {
+                Some(path) => std::fs::write(&path, format!("{figures:#}\n"))
+                    .map_err(|e| format!("cannot write `{}`: {e}", path.display())),
+                None => Ok(()),
+            });
+            if let Err(err) = written {
                 eprintln!("error: {err}");
                 std::process::exit(2);
             }
