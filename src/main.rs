@@ -203,6 +203,13 @@ enum Command {
         #[arg(required = true)]
         policies: Vec<PathBuf>,
     },
+    /// Why ACTOR may or may not do ACTION on RESOURCE: prints `allowed` and
+    /// a derivation of rules and facts (exit 0), or `denied` and the rules
+    /// that failed (exit 1).
+    Explain(commands::explain::ExplainArgs),
+    /// An interactive session over a policy and facts: queries, `explain`,
+    /// `insert`, `delete`, `reload`.
+    Repl(commands::repl::ReplArgs),
 }
 
 /// Paging of `list` and `who`.
@@ -422,6 +429,8 @@ fn run(command: Command) -> Result<i32, CliError> {
             commands::check_policy::run(&policies)?;
             Ok(EXIT_OK)
         }
+        Command::Explain(args) => commands::explain::run(&args),
+        Command::Repl(args) => commands::repl::run(&args),
     }
 }
 

@@ -6,12 +6,14 @@
 //! from scratch by the [`reference`] evaluator (the oracle every other engine
 //! is tested against). Facts and queries are checked against the program
 //! ([`facts`]); values and their canonical text live in [`value`]; every
-//! error is a located [`diagnostic::Diagnostic`].
+//! error is a located [`diagnostic::Diagnostic`]. Why an atom holds or not
+//! — a derivation tree, or the rules that failed — comes from [`explain`].
 
 pub mod ast;
 pub mod check;
 pub mod dataflow;
 pub mod diagnostic;
+pub mod explain;
 pub mod facts;
 pub mod parse;
 pub mod plan;

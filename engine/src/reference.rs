@@ -39,6 +39,24 @@ impl Model {
     }
 }
 
+/// When each tuple of a model was first derived: `0` for a base fact, else
+/// the evaluation round (counted across all components, in order) that first
+/// derived it. Every tuple of rank `r > 0` has a rule instance whose positive
+/// body atoms all have ranks below `r` — so following ranks downwards always
+/// reaches base facts, even through recursive rules.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ranks {
+    /// Ranks by predicate id, then tuple.
+    pub relations: Vec<HashMap<Tuple, usize>>,
+}
+
+impl Ranks {
+    /// The rank of a tuple, if it is in the model.
+    pub fn get(&self, pred: PredId, tuple: &[Value]) -> Option<usize> {
+        self.relations.get(pred)?.get(tuple).copied()
+    }
+}
+
 /// Evaluates `program` over `facts` at time `now` (unix seconds).
 ///
 /// Facts must have been validated against the program
@@ -48,7 +66,27 @@ pub fn evaluate<'a>(
     facts: impl IntoIterator<Item = &'a Fact>,
     now: i64,
 ) -> Model {
-    let mut db = Database::new(program.predicates.len());
+    run(program, facts, now, false).0
+}
+
+/// Like [`evaluate`], and also answers when each tuple was first derived
+/// (what [`crate::explain`] follows to build finite derivations).
+pub fn evaluate_ranked<'a>(
+    program: &Program,
+    facts: impl IntoIterator<Item = &'a Fact>,
+    now: i64,
+) -> (Model, Ranks) {
+    let (model, ranks) = run(program, facts, now, true);
+    (model, ranks.unwrap_or_default())
+}
+
+fn run<'a>(
+    program: &Program,
+    facts: impl IntoIterator<Item = &'a Fact>,
+    now: i64,
+    ranked: bool,
+) -> (Model, Option<Ranks>) {
+    let mut db = Database::new(program.predicates.len(), ranked);
     for fact in facts {
         if let Some(pred) = program.pred(&fact.predicate) {
             db.insert(pred, fact.args.clone());
@@ -96,22 +134,32 @@ pub fn evaluate<'a>(
             delta = db.insert_new(next);
         }
     }
-    Model {
-        relations: db.relations,
-    }
+    let ranks = db.ranks.map(|relations| Ranks { relations });
+    (
+        Model {
+            relations: db.relations,
+        },
+        ranks,
+    )
 }
 
 /// Relations with hash indexes on column subsets, kept up to date on insert.
 struct Database {
     relations: Vec<BTreeSet<Tuple>>,
     indexes: HashMap<(PredId, Vec<usize>), HashMap<Tuple, Vec<Tuple>>>,
+    /// When kept: each tuple's rank (see [`Ranks`]).
+    ranks: Option<Vec<HashMap<Tuple, usize>>>,
+    /// The rank of the tuples being inserted.
+    round: usize,
 }
 
 impl Database {
-    fn new(predicates: usize) -> Self {
+    fn new(predicates: usize, ranked: bool) -> Self {
         Database {
             relations: vec![BTreeSet::new(); predicates],
             indexes: HashMap::new(),
+            ranks: ranked.then(|| vec![HashMap::new(); predicates]),
+            round: 0,
         }
     }
 
@@ -128,11 +176,16 @@ impl Database {
                 index.entry(key).or_default().push(tuple.clone());
             }
         }
+        if let Some(ranks) = self.ranks.as_mut().and_then(|r| r.get_mut(pred)) {
+            ranks.insert(tuple.clone(), self.round);
+        }
         relation.insert(tuple)
     }
 
-    /// Inserts, answering per predicate the tuples that were new.
+    /// Inserts the tuples of one round, answering per predicate the tuples
+    /// that were new.
     fn insert_new(&mut self, tuples: Vec<(PredId, Tuple)>) -> Vec<HashSet<Tuple>> {
+        self.round += 1;
         let mut new = vec![HashSet::new(); self.relations.len()];
         for (pred, tuple) in tuples {
             if self.insert(pred, tuple.clone()) {
@@ -163,7 +216,8 @@ impl Database {
     }
 }
 
-type Bindings = Vec<Option<Value>>;
+/// Values of a rule's variables, by [`crate::program::VarId`] (`None` while unbound).
+pub(crate) type Bindings = Vec<Option<Value>>;
 
 /// The new tuples a semi-naive round feeds to one body position, with hash
 /// indexes on the columns bound there (built on first use).
@@ -277,7 +331,7 @@ fn solve(
 
 /// The columns of an atom whose values are known (constants and bound
 /// variables), and those values.
-fn bound_key(args: &[Term], bindings: &Bindings) -> (Vec<usize>, Vec<Value>) {
+pub(crate) fn bound_key(args: &[Term], bindings: &Bindings) -> (Vec<usize>, Vec<Value>) {
     args.iter()
         .enumerate()
         .filter_map(|(c, t)| resolve(t, bindings).map(|v| (c, v)))
@@ -285,7 +339,7 @@ fn bound_key(args: &[Term], bindings: &Bindings) -> (Vec<usize>, Vec<Value>) {
 }
 
 /// The value of a term under the bindings (`None` for `_` or unbound).
-fn resolve(term: &Term, bindings: &Bindings) -> Option<Value> {
+pub(crate) fn resolve(term: &Term, bindings: &Bindings) -> Option<Value> {
     match term {
         Term::Var(v) => bindings.get(*v).cloned().flatten(),
         Term::Const(c) => Some(c.clone()),
@@ -294,7 +348,7 @@ fn resolve(term: &Term, bindings: &Bindings) -> Option<Value> {
 }
 
 /// Matches a tuple against atom arguments, binding unbound variables.
-fn unify(args: &[Term], tuple: &[Value], bindings: &mut Bindings) -> bool {
+pub(crate) fn unify(args: &[Term], tuple: &[Value], bindings: &mut Bindings) -> bool {
     args.iter().zip(tuple).all(|(term, value)| match term {
         Term::Wildcard => true,
         Term::Const(c) => c == value,
