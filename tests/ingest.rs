@@ -66,11 +66,10 @@ fn op(op: &str, predicate: &str, args: &[String]) -> String {
 /// An org of `people` (u0 the root, each managed by a lower number), a review
 /// each, as a facts file.
 fn org_facts(people: usize, rng: &mut Rng) -> (String, Vec<usize>) {
-    let mut managers = vec![0; people];
+    let managers: Vec<usize> = (0..people).map(|e| rng.below(e.max(1))).collect();
     let mut text = String::new();
-    for e in 1..people {
-        managers[e] = rng.below(e);
-        text += &format!("manager(User{{\"u{}\"}}, User{{\"u{e}\"}});\n", managers[e]);
+    for (e, m) in managers.iter().enumerate().skip(1) {
+        text += &format!("manager(User{{\"u{m}\"}}, User{{\"u{e}\"}});\n");
     }
     for e in 0..people {
         text += &format!("review_of(Review{{\"r{e}\"}}, User{{\"u{e}\"}});\n");
