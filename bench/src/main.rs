@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 use bench::ingest_stream::{self, IngestStreamArgs};
 use bench::org_chart::{manager_fact, OrgChart, CLOSURE_POLICY};
 use bench::rng::Rng;
+use bench::store::StoreConfig;
+use bench::{rss_bytes, BoxError};
 use clap::{Parser, Subcommand};
 use engine::dataflow::{Engine, EngineConfig};
 use engine::{check_policy, reference, Fact, SourceFile};
@@ -72,6 +74,45 @@ enum Workload {
         #[arg(long)]
         json: Option<std::path::PathBuf>,
     },
+    /// The store: the org chart with one review per employee under
+    /// `policies/org_chart.polar`, materialized through the write path, then
+    /// `check`, `who` and `list` beside a bare RocksDB and a `HashSet`.
+    Store {
+        /// Employees (one review each).
+        #[arg(long, default_value_t = 100_000)]
+        employees: usize,
+        /// Levels of the chart.
+        #[arg(long, default_value_t = 12)]
+        depth: usize,
+        /// Dataflow workers of the materializer.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Generator seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Check probes per round (half allowed, half denied).
+        #[arg(long, default_value_t = 100_000)]
+        checks: usize,
+        /// Actors per `who` answer aimed at.
+        #[arg(long, default_value_t = 12)]
+        who_rows: usize,
+        /// `who` probes per round.
+        #[arg(long, default_value_t = 10_000)]
+        whos: usize,
+        /// `list` repeats per round.
+        #[arg(long, default_value_t = 10)]
+        lists: usize,
+        /// Measured rounds, after one warm-up round.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Materialize into this directory (absent or empty) instead of a
+        /// temporary one, and keep it.
+        #[arg(long)]
+        db: Option<std::path::PathBuf>,
+        /// Write the figures as JSON to this file.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() {
@@ -120,15 +161,46 @@ fn main() {
                 std::process::exit(2);
             }
         }
+        Workload::Store {
+            employees,
+            depth,
+            workers,
+            seed,
+            checks,
+            who_rows,
+            whos,
+            lists,
+            rounds,
+            db,
+            json,
+        } => {
+            let config = StoreConfig {
+                employees,
+                depth,
+                workers,
+                seed,
+                checks,
+                who_rows,
+                whos,
+                lists,
+                rounds,
+                db,
+            };
+            if let Err(err) = store(config, json) {
+                eprintln!("error: {err}");
+                std::process::exit(2);
+            }
+        }
     }
 }
 
-/// Resident memory of this process, from /proc (Linux), in bytes.
-fn rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+fn store(config: StoreConfig, json: Option<std::path::PathBuf>) -> Result<(), BoxError> {
+    let figures = bench::store::run(config)?;
+    if let Some(path) = json {
+        std::fs::write(&path, format!("{:#}\n", figures.json()))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn micros(d: Duration) -> f64 {

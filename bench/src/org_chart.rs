@@ -82,13 +82,15 @@ impl OrgChart {
             .unwrap_or(0)
     }
 
-    fn level(&self, mut e: usize) -> usize {
-        let mut level = 0;
-        while let Some(m) = self.managers[e] {
-            e = m;
-            level += 1;
-        }
-        level
+    /// The managers above `e`, nearest first: direct manager, their manager,
+    /// and so on up to the root.
+    pub fn above(&self, e: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(self.managers[e], |&m| self.managers[m])
+    }
+
+    /// The level of employee `e`: 0 for the root, 1 for its reports, and so on.
+    pub fn level(&self, e: usize) -> usize {
+        self.above(e).count()
     }
 
     /// Whether `a` is `b` or one of `b`'s managers, directly or not.
