@@ -16,5 +16,6 @@ pub mod load;
 pub mod materializer;
 pub mod pipeline;
 pub mod progress;
+pub mod server;
 
 pub use error::CliError;

@@ -148,6 +148,25 @@ enum Command {
         #[arg(long)]
         print_epochs: bool,
     },
+    /// The HTTP permission service (DESIGN.md §6).
+    Serve {
+        /// The store directory (made by `load`).
+        #[arg(long)]
+        db: PathBuf,
+        /// Switch the store to this policy first (default: the stored one).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7070")]
+        listen: std::net::SocketAddr,
+        /// A file holding the bearer token of write and admin endpoints
+        /// (default: the `PERMAFROST_TOKEN` environment variable).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// Dataflow worker threads.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+    },
     /// Whether ACTOR may do ACTION on RESOURCE: prints `allowed` (exit 0) or
     /// `denied` (exit 1).
     Check {
@@ -368,6 +387,35 @@ fn run(command: Command) -> Result<i32, CliError> {
             } else {
                 EXIT_OK
             })
+        }
+        Command::Serve {
+            db,
+            policy,
+            listen,
+            token_file,
+            workers,
+        } => {
+            let token = match token_file {
+                Some(path) => Some(
+                    std::fs::read_to_string(&path)
+                        .map_err(|source| CliError::Read { path, source })?
+                        .trim()
+                        .to_string(),
+                ),
+                None => std::env::var("PERMAFROST_TOKEN").ok(),
+            };
+            let args = permafrost::server::ServeArgs {
+                db,
+                policy,
+                listen,
+                token,
+                materializer: MaterializerConfig {
+                    workers,
+                    now: now(),
+                },
+            };
+            permafrost::server::run(&args)?;
+            Ok(EXIT_OK)
         }
         Command::Check {
             db,

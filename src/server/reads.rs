@@ -1,0 +1,243 @@
+//! The read endpoints: answered from the store at the committed epoch,
+//! after waiting (bounded) for `at_least_epoch`.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use engine::Value;
+use serde::Deserialize;
+use serde_json::{json, Value as Json_};
+
+use super::{ApiError, AppState};
+
+/// Bounds every read shares: read-your-writes.
+#[derive(Debug, Default, Deserialize)]
+pub struct Consistency {
+    /// Wait until this epoch is committed.
+    at_least_epoch: Option<u64>,
+    /// How long to wait, in ms (default 5000).
+    timeout_ms: Option<u64>,
+}
+
+/// Most rows a page may hold.
+const MAX_PAGE: usize = 10_000;
+
+/// `POST /v1/check` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    actor: Value,
+    action: String,
+    resource: Value,
+    #[serde(flatten)]
+    consistency: Consistency,
+}
+
+/// `POST /v1/check/batch` body.
+#[derive(Debug, Deserialize)]
+pub struct BatchRequest {
+    checks: Vec<CheckRequest>,
+    #[serde(flatten)]
+    consistency: Consistency,
+}
+
+/// `POST /v1/list` body.
+#[derive(Debug, Deserialize)]
+pub struct ListRequest {
+    actor: Value,
+    action: String,
+    resource_type: String,
+    limit: Option<usize>,
+    cursor: Option<String>,
+    #[serde(flatten)]
+    consistency: Consistency,
+}
+
+/// `POST /v1/who` body.
+#[derive(Debug, Deserialize)]
+pub struct WhoRequest {
+    action: String,
+    resource: Value,
+    limit: Option<usize>,
+    cursor: Option<String>,
+    #[serde(flatten)]
+    consistency: Consistency,
+}
+
+/// `POST /v1/actions` body.
+#[derive(Debug, Deserialize)]
+pub struct ActionsRequest {
+    actor: Value,
+    resource: Value,
+    #[serde(flatten)]
+    consistency: Consistency,
+}
+
+/// Waits until `at_least_epoch` is committed, or answers 409.
+async fn wait_for(state: &AppState, consistency: &Consistency) -> Result<(), ApiError> {
+    let Some(wanted) = consistency.at_least_epoch else {
+        return Ok(());
+    };
+    let mut committed = state.committed.clone();
+    let timeout = Duration::from_millis(consistency.timeout_ms.unwrap_or(5000).min(60_000));
+    let reached = tokio::time::timeout(timeout, committed.wait_for(|epoch| *epoch >= wanted)).await;
+    match reached {
+        Ok(Ok(_)) => Ok(()),
+        _ => Err(ApiError {
+            status: StatusCode::CONFLICT,
+            message: format!("epoch {wanted} is not committed yet; retry later"),
+        }),
+    }
+}
+
+/// An entity of a type the policy declares, or 400.
+fn entity(state: &AppState, value: &Value, role: &str) -> Result<(), ApiError> {
+    let Value::Entity(e) = value else {
+        return Err(ApiError::bad_request(format!(
+            "`{role}` must be an entity {{\"type\":…,\"id\":…}}, not {value}"
+        )));
+    };
+    let program = &state.program;
+    if program.actor_types.contains(&e.ty) || program.resource_types.contains(&e.ty) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "unknown entity type `{}` in `{role}`",
+            e.ty
+        )))
+    }
+}
+
+fn one_check(state: &AppState, request: &CheckRequest) -> Result<bool, ApiError> {
+    entity(state, &request.actor, "actor")?;
+    entity(state, &request.resource, "resource")?;
+    let reader = state.store.read()?;
+    Ok(reader.check(
+        &request.actor,
+        &Value::str(request.action.as_str()),
+        &request.resource,
+    )?)
+}
+
+/// `POST /v1/check`.
+pub async fn check(
+    State(state): State<AppState>,
+    Json(request): Json<CheckRequest>,
+) -> Result<Json<Json_>, ApiError> {
+    wait_for(&state, &request.consistency).await?;
+    let epoch = state.store.committed_epoch()?;
+    let allowed = one_check(&state, &request)?;
+    Ok(Json(json!({ "allowed": allowed, "epoch": epoch })))
+}
+
+/// `POST /v1/check/batch`: every check at one epoch.
+pub async fn check_batch(
+    State(state): State<AppState>,
+    Json(request): Json<BatchRequest>,
+) -> Result<Json<Json_>, ApiError> {
+    if request.checks.len() > MAX_PAGE {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_PAGE} checks per batch"
+        )));
+    }
+    wait_for(&state, &request.consistency).await?;
+    let reader = state.store.read()?;
+    let mut results = Vec::with_capacity(request.checks.len());
+    for check in &request.checks {
+        entity(&state, &check.actor, "actor")?;
+        entity(&state, &check.resource, "resource")?;
+        results.push(reader.check(
+            &check.actor,
+            &Value::str(check.action.as_str()),
+            &check.resource,
+        )?);
+    }
+    Ok(Json(json!({ "results": results, "epoch": reader.epoch() })))
+}
+
+/// `POST /v1/list`.
+pub async fn list(
+    State(state): State<AppState>,
+    Json(request): Json<ListRequest>,
+) -> Result<Json<Json_>, ApiError> {
+    wait_for(&state, &request.consistency).await?;
+    entity(&state, &request.actor, "actor")?;
+    let ty = request.resource_type.as_str();
+    if !state.program.resource_types.contains(ty) && !state.program.actor_types.contains(ty) {
+        return Err(ApiError::bad_request(format!("unknown resource type `{ty}`")));
+    }
+    let reader = state.store.read()?;
+    let limit = request.limit.unwrap_or(1000).min(MAX_PAGE);
+    let mut page = reader
+        .list(
+            &request.actor,
+            &Value::str(request.action.as_str()),
+            ty,
+            request.cursor.as_deref(),
+            limit,
+        )
+        .map_err(page_error)?;
+    let resources = page.by_ref().collect::<Result<Vec<Value>, _>>()?;
+    Ok(Json(json!({
+        "resources": resources,
+        "next_cursor": page.next_cursor(),
+        "epoch": reader.epoch(),
+    })))
+}
+
+/// `POST /v1/who`.
+pub async fn who(
+    State(state): State<AppState>,
+    Json(request): Json<WhoRequest>,
+) -> Result<Json<Json_>, ApiError> {
+    wait_for(&state, &request.consistency).await?;
+    entity(&state, &request.resource, "resource")?;
+    let reader = state.store.read()?;
+    let limit = request.limit.unwrap_or(1000).min(MAX_PAGE);
+    let mut page = reader
+        .who(
+            &Value::str(request.action.as_str()),
+            &request.resource,
+            request.cursor.as_deref(),
+            limit,
+        )
+        .map_err(page_error)?;
+    let actors = page.by_ref().collect::<Result<Vec<Value>, _>>()?;
+    Ok(Json(json!({
+        "actors": actors,
+        "next_cursor": page.next_cursor(),
+        "epoch": reader.epoch(),
+    })))
+}
+
+/// `POST /v1/actions`.
+pub async fn actions(
+    State(state): State<AppState>,
+    Json(request): Json<ActionsRequest>,
+) -> Result<Json<Json_>, ApiError> {
+    wait_for(&state, &request.consistency).await?;
+    entity(&state, &request.actor, "actor")?;
+    entity(&state, &request.resource, "resource")?;
+    let reader = state.store.read()?;
+    let actions = reader.actions(&request.actor, &request.resource)?;
+    let names: Vec<Json_> = actions
+        .iter()
+        .map(|a| match a {
+            Value::Str(s) => Json_::String(s.to_string()),
+            other => Json_::String(other.to_string()),
+        })
+        .collect();
+    Ok(Json(json!({ "actions": names, "epoch": reader.epoch() })))
+}
+
+/// A bad cursor is the caller's mistake; anything else is ours.
+fn page_error(error: storage::StoreError) -> ApiError {
+    match error {
+        storage::StoreError::BadCursor { .. } | storage::StoreError::InvalidTypeName { .. } => {
+            ApiError::bad_request(error.to_string())
+        }
+        other => ApiError::internal(other),
+    }
+}
