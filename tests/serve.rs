@@ -33,7 +33,11 @@ impl Drop for Server {
 }
 
 fn start(db: &Path, token_file: &Path) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let child = Command::new(env!("CARGO_BIN_EXE_permafrost"))
         .args(["serve", "--db", db.to_str().unwrap(), "--listen", &addr])
@@ -54,12 +58,20 @@ fn start(db: &Path, token_file: &Path) -> Server {
 
 /// One request; answers the status and the body (status 0 if the
 /// connection failed).
-fn request(server: &Server, method: &str, path: &str, body: Option<&str>, token: Option<&str>) -> (u16, String) {
+fn request(
+    server: &Server,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    token: Option<&str>,
+) -> (u16, String) {
     let Ok(mut stream) = TcpStream::connect(&server.addr) else {
         return (0, String::new());
     };
     let body = body.unwrap_or("");
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n",
         body.len()
@@ -71,8 +83,15 @@ fn request(server: &Server, method: &str, path: &str, body: Option<&str>, token:
     if stream.read_to_string(&mut answer).is_err() {
         return (0, String::new());
     }
-    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -92,12 +111,22 @@ fn review(id: &str) -> Value {
 fn loaded_store(dir: &Path) -> (PathBuf, PathBuf) {
     let db = dir.join("store");
     let out = Command::new(env!("CARGO_BIN_EXE_permafrost"))
-        .args(["load", "--db", db.to_str().unwrap(), "--policy", "policies/org_chart.polar"])
+        .args([
+            "load",
+            "--db",
+            db.to_str().unwrap(),
+            "--policy",
+            "policies/org_chart.polar",
+        ])
         .args(["--facts", "tests/cases/org_chart_large/facts.facts"])
         .current_dir(root())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token_file = dir.join("token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
     (db, token_file)
@@ -109,28 +138,82 @@ fn reads_writes_tokens_and_bad_requests() {
     let (db, token_file) = loaded_store(dir.path());
     let server = start(&db, &token_file);
 
-    let (status, allowed) = post(&server, "/v1/check", &json!({"actor": user("ceo"), "action": "read", "resource": review("r_ann")}));
-    assert_eq!((status, &allowed["allowed"]), (200, &json!(true)), "{allowed}");
+    let (status, allowed) = post(
+        &server,
+        "/v1/check",
+        &json!({"actor": user("ceo"), "action": "read", "resource": review("r_ann")}),
+    );
+    assert_eq!(
+        (status, &allowed["allowed"]),
+        (200, &json!(true)),
+        "{allowed}"
+    );
     let epoch = allowed["epoch"].as_u64().unwrap();
-    let (_, denied) = post(&server, "/v1/check", &json!({"actor": user("ann"), "action": "read", "resource": review("r_ceo")}));
+    let (_, denied) = post(
+        &server,
+        "/v1/check",
+        &json!({"actor": user("ann"), "action": "read", "resource": review("r_ceo")}),
+    );
     assert_eq!(denied["allowed"], json!(false));
-    let (_, batch) = post(&server, "/v1/check/batch", &json!({"checks": [
-        {"actor": user("ceo"), "action": "read", "resource": review("r_ann")},
-        {"actor": user("ann"), "action": "read", "resource": review("r_ceo")},
-    ]}));
+    let (_, batch) = post(
+        &server,
+        "/v1/check/batch",
+        &json!({"checks": [
+            {"actor": user("ceo"), "action": "read", "resource": review("r_ann")},
+            {"actor": user("ann"), "action": "read", "resource": review("r_ceo")},
+        ]}),
+    );
     assert_eq!(batch["results"], json!([true, false]));
-    let (_, actions) = post(&server, "/v1/actions", &json!({"actor": user("ceo"), "resource": review("r_ann")}));
+    let (_, actions) = post(
+        &server,
+        "/v1/actions",
+        &json!({"actor": user("ceo"), "resource": review("r_ann")}),
+    );
     assert_eq!(actions["actions"], json!(["comment", "read"]));
-    let (_, who) = post(&server, "/v1/who", &json!({"action": "read", "resource": review("r_ann")}));
-    assert!(who["actors"].as_array().unwrap().contains(&user("ceo")), "{who}");
+    let (_, who) = post(
+        &server,
+        "/v1/who",
+        &json!({"action": "read", "resource": review("r_ann")}),
+    );
+    assert!(
+        who["actors"].as_array().unwrap().contains(&user("ceo")),
+        "{who}"
+    );
+
+    // Explain: a derivation for an allowed check, the rules tried for a denied one.
+    let (_, why) = post(
+        &server,
+        "/v1/explain",
+        &json!({"actor": user("ceo"), "action": "read", "resource": review("r_ann")}),
+    );
+    assert_eq!(why["allowed"], json!(true), "{why}");
+    assert!(why["tree"].is_object(), "{why}");
+    let (_, why_not) = post(
+        &server,
+        "/v1/explain",
+        &json!({"actor": user("ann"), "action": "read", "resource": review("r_ceo")}),
+    );
+    assert_eq!(why_not["allowed"], json!(false), "{why_not}");
+    assert!(
+        !why_not["tried"].as_array().unwrap().is_empty(),
+        "{why_not}"
+    );
 
     // Pages with cursors cover the whole list once.
-    let (_, all) = post(&server, "/v1/list", &json!({"actor": user("ceo"), "action": "read", "resource_type": "Review"}));
+    let (_, all) = post(
+        &server,
+        "/v1/list",
+        &json!({"actor": user("ceo"), "action": "read", "resource_type": "Review"}),
+    );
     let all = all["resources"].as_array().unwrap().clone();
     assert!(all.len() > 5);
     let (mut paged, mut cursor) = (Vec::new(), Value::Null);
     loop {
-        let (_, page) = post(&server, "/v1/list", &json!({"actor": user("ceo"), "action": "read", "resource_type": "Review", "limit": 2, "cursor": cursor}));
+        let (_, page) = post(
+            &server,
+            "/v1/list",
+            &json!({"actor": user("ceo"), "action": "read", "resource_type": "Review", "limit": 2, "cursor": cursor}),
+        );
         paged.extend(page["resources"].as_array().unwrap().iter().cloned());
         cursor = page["next_cursor"].clone();
         if cursor.is_null() {
@@ -144,19 +227,43 @@ fn reads_writes_tokens_and_bad_requests() {
                                    {"predicate": "review_of", "args": [review("r_newbie"), user("newbie")]}]});
     let (status, _) = request(&server, "POST", "/v1/facts", Some(&hire.to_string()), None);
     assert_eq!(status, 401);
-    let (status, _) = request(&server, "POST", "/v1/facts", Some(&hire.to_string()), Some("wrong"));
+    let (status, _) = request(
+        &server,
+        "POST",
+        "/v1/facts",
+        Some(&hire.to_string()),
+        Some("wrong"),
+    );
     assert_eq!(status, 401);
     let newbie = json!({"actor": user("ceo"), "action": "read", "resource": review("r_newbie")});
-    assert_eq!(post(&server, "/v1/check", &newbie).1["allowed"], json!(false));
+    assert_eq!(
+        post(&server, "/v1/check", &newbie).1["allowed"],
+        json!(false)
+    );
     // A bad fact rejects the whole request.
     let bad = json!({"inserts": [{"predicate": "manager", "args": [user("ann"), user("x")]},
                                   {"predicate": "manager", "args": [user("ann")]}]});
-    let (status, text) = request(&server, "POST", "/v1/facts", Some(&bad.to_string()), Some(TOKEN));
+    let (status, text) = request(
+        &server,
+        "POST",
+        "/v1/facts",
+        Some(&bad.to_string()),
+        Some(TOKEN),
+    );
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("nothing was applied"), "{text}");
-    assert_eq!(post(&server, "/v1/check", &newbie).1["epoch"].as_u64(), Some(epoch));
+    assert_eq!(
+        post(&server, "/v1/check", &newbie).1["epoch"].as_u64(),
+        Some(epoch)
+    );
     // With the token: one epoch, visible to a read that asks for it.
-    let (status, text) = request(&server, "POST", "/v1/facts", Some(&hire.to_string()), Some(TOKEN));
+    let (status, text) = request(
+        &server,
+        "POST",
+        "/v1/facts",
+        Some(&hire.to_string()),
+        Some(TOKEN),
+    );
     assert_eq!(status, 200, "{text}");
     let written: Value = serde_json::from_str(&text).unwrap();
     let new_epoch = written["epoch"].as_u64().unwrap();
@@ -175,14 +282,29 @@ fn reads_writes_tokens_and_bad_requests() {
     for (path, body) in [
         ("/v1/check", "{not json"),
         ("/v1/check", "{}"),
-        ("/v1/check", r#"{"actor":{"type":"Usr","id":"a"},"action":"read","resource":{"type":"Review","id":"r"}}"#),
-        ("/v1/check", r#"{"actor":"ceo","action":"read","resource":{"type":"Review","id":"r"}}"#),
-        ("/v1/list", r#"{"actor":{"type":"User","id":"a"},"action":"read","resource_type":"Nope"}"#),
-        ("/v1/list", r#"{"actor":{"type":"User","id":"a"},"action":"read","resource_type":"Review","cursor":"zz"}"#),
+        (
+            "/v1/check",
+            r#"{"actor":{"type":"Usr","id":"a"},"action":"read","resource":{"type":"Review","id":"r"}}"#,
+        ),
+        (
+            "/v1/check",
+            r#"{"actor":"ceo","action":"read","resource":{"type":"Review","id":"r"}}"#,
+        ),
+        (
+            "/v1/list",
+            r#"{"actor":{"type":"User","id":"a"},"action":"read","resource_type":"Nope"}"#,
+        ),
+        (
+            "/v1/list",
+            r#"{"actor":{"type":"User","id":"a"},"action":"read","resource_type":"Review","cursor":"zz"}"#,
+        ),
         ("/v1/who", "[]"),
     ] {
         let (status, text) = request(&server, "POST", path, Some(body), None);
-        assert!((400..500).contains(&status), "{path} {body}: {status} {text}");
+        assert!(
+            (400..500).contains(&status),
+            "{path} {body}: {status} {text}"
+        );
     }
     assert_eq!(request(&server, "GET", "/healthz", None, None).0, 200);
 }

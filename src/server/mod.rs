@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/list", post(reads::list))
         .route("/v1/who", post(reads::who))
         .route("/v1/actions", post(reads::actions))
+        .route("/v1/explain", post(reads::explain))
         .route("/v1/facts", post(writes::facts))
         .layer(axum::extract::DefaultBodyLimit::max(4 << 20))
         .with_state(state)
@@ -127,7 +128,11 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| CliError::Other(format!("cannot listen on {}: {e}", args.listen)))?;
-        eprintln!("permafrost serving {} on http://{}", args.db.display(), args.listen);
+        eprintln!(
+            "permafrost serving {} on http://{}",
+            args.db.display(),
+            args.listen
+        );
         axum::serve(listener, router(state))
             .await
             .map_err(|e| CliError::Other(format!("the server failed: {e}")))

@@ -166,7 +166,9 @@ pub async fn list(
     entity(&state, &request.actor, "actor")?;
     let ty = request.resource_type.as_str();
     if !state.program.resource_types.contains(ty) && !state.program.actor_types.contains(ty) {
-        return Err(ApiError::bad_request(format!("unknown resource type `{ty}`")));
+        return Err(ApiError::bad_request(format!(
+            "unknown resource type `{ty}`"
+        )));
     }
     let reader = state.store.read()?;
     let limit = request.limit.unwrap_or(1000).min(MAX_PAGE);
@@ -240,4 +242,42 @@ fn page_error(error: storage::StoreError) -> ApiError {
         }
         other => ApiError::internal(other),
     }
+}
+
+/// `POST /v1/explain`: why a check is allowed (a derivation tree of rules
+/// and stored facts) or denied (the rules tried and what was missing),
+/// evaluated by the reference evaluator over the facts at the committed
+/// epoch. A debugging endpoint: it evaluates the whole model per request,
+/// on a blocking thread.
+pub async fn explain(
+    State(state): State<AppState>,
+    Json(request): Json<CheckRequest>,
+) -> Result<Json<Json_>, ApiError> {
+    wait_for(&state, &request.consistency).await?;
+    entity(&state, &request.actor, "actor")?;
+    entity(&state, &request.resource, "resource")?;
+    let allow = state
+        .program
+        .pred("allow")
+        .filter(|p| state.program.predicates[*p].arity == 3)
+        .ok_or_else(|| {
+            ApiError::bad_request("the policy has no `allow(actor, action, resource)`")
+        })?;
+    let answer = tokio::task::spawn_blocking(move || -> Result<Json_, ApiError> {
+        let reader = state.store.read()?;
+        let facts = reader.facts()?.collect::<Result<Vec<engine::Fact>, _>>()?;
+        let goal = [
+            request.actor,
+            Value::str(request.action.as_str()),
+            request.resource,
+        ];
+        let explainer = engine::explain::Explainer::new(&state.program, &facts, crate::load::now());
+        let mut answer =
+            serde_json::to_value(explainer.explain(allow, &goal)).map_err(ApiError::internal)?;
+        answer["epoch"] = json!(reader.epoch());
+        Ok(answer)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(answer))
 }

@@ -104,7 +104,9 @@ pub async fn facts(
     ] {
         for (index, fact) in list.iter().enumerate() {
             validate_fact(&state.program, fact).map_err(|e| {
-                ApiError::bad_request(format!("{name}[{index}] `{fact}`: {e}; nothing was applied"))
+                ApiError::bad_request(format!(
+                    "{name}[{index}] `{fact}`: {e}; nothing was applied"
+                ))
             })?;
             changes.push(Change {
                 op,
