@@ -8,13 +8,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use engine::{check_policy, reference, Fact, Program};
 use ingest::{parse_event_line, FactSet};
 use permafrost::commands::store_reads::{self, StoreView};
+use permafrost::demo::org::Rng;
 use permafrost::load::read_source;
 use storage::Store;
 
@@ -34,22 +35,6 @@ fn permafrost(args: &[&str]) -> Output {
         .current_dir(root())
         .output()
         .unwrap()
-}
-
-/// A tiny deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 fn user(i: usize) -> String {
@@ -191,7 +176,7 @@ struct Fixture {
 
 fn fixture(people: usize, lines: usize, seed: u64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let (facts_text, mut managers) = org_facts(people, &mut rng);
     let events = events(lines, &mut managers, &mut rng);
     let facts_path = dir.path().join("org.facts");
@@ -322,26 +307,28 @@ fn standard_input_is_a_source() {
     assert_store_is(&f.db, &f.program, &facts, "after stdin");
 }
 
-/// Starts an ingest that acknowledges each epoch on stdout, kills it with
-/// SIGKILL after `after`, and answers the epochs it acknowledged.
-fn ingest_and_kill(f: &Fixture, after: Duration) -> (Vec<u64>, bool) {
+/// Starts `permafrost ingest` with `--print-epochs` and `extra` arguments;
+/// answers the child and the epochs it acknowledges, as they come.
+fn spawn_acknowledging_ingest(
+    f: &Fixture,
+    extra: &[&str],
+) -> (Child, mpsc::Receiver<u64>, std::thread::JoinHandle<()>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_permafrost"))
         .args([
             "ingest",
             "--db",
             f.db.to_str().unwrap(),
             f.events_path.to_str().unwrap(),
-            "--max-events",
-            "8",
             "--print-epochs",
         ])
+        .args(extra)
         .current_dir(root())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
+    let (tx, acks) = mpsc::channel();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
@@ -350,6 +337,13 @@ fn ingest_and_kill(f: &Fixture, after: Duration) -> (Vec<u64>, bool) {
             }
         }
     });
+    (child, acks, reader)
+}
+
+/// Starts an ingest that acknowledges each epoch on stdout, kills it with
+/// SIGKILL after `after`, and answers the epochs it acknowledged.
+fn ingest_and_kill(f: &Fixture, after: Duration) -> (Vec<u64>, bool) {
+    let (mut child, rx, reader) = spawn_acknowledging_ingest(f, &["--max-events", "8"]);
     std::thread::sleep(after);
     child.kill().unwrap();
     let status = child.wait().unwrap();
@@ -360,7 +354,7 @@ fn ingest_and_kill(f: &Fixture, after: Duration) -> (Vec<u64>, bool) {
 #[test]
 fn kill_dash_nine_at_random_moments_loses_nothing_and_applies_nothing_twice() {
     let f = fixture(200, 20_000, 42);
-    let mut rng = Rng(2026);
+    let mut rng = Rng::new(2026);
     let mut last_epoch = Store::open_read_only(&f.db)
         .unwrap()
         .committed_epoch()
@@ -426,7 +420,7 @@ fn a_replaced_file_is_read_from_its_start() {
     let first = permafrost(&["ingest", "--db", db, events]);
     assert!(matches!(first.status.code(), Some(0 | 3)));
     // Another file (new inode) at the same path, longer than the first.
-    let mut rng = Rng(99);
+    let mut rng = Rng::new(99);
     let mut managers: Vec<usize> = (0..30).map(|e| e / 2).collect();
     let second = format!("{}{}", f.events, events_text_more(&mut managers, &mut rng));
     let replacement = f.events_path.with_extension("new");
@@ -459,30 +453,7 @@ fn wait_for_epoch(acks: &mpsc::Receiver<u64>, epoch: u64) -> u64 {
 fn a_followed_file_is_applied_as_it_grows_and_across_a_rotation() {
     let f = fixture(20, 0, 3);
     std::fs::write(&f.events_path, "").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_permafrost"))
-        .args([
-            "ingest",
-            "--db",
-            f.db.to_str().unwrap(),
-            f.events_path.to_str().unwrap(),
-            "--follow",
-            "--print-epochs",
-        ])
-        .current_dir(root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, acks) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(epoch) = line.strip_prefix("epoch ") {
-                let _ = tx.send(epoch.parse::<u64>().unwrap());
-            }
-        }
-    });
+    let (mut child, acks, _reader) = spawn_acknowledging_ingest(&f, &["--follow"]);
     let hire = |m: usize, e: usize| op("insert", "manager", &[user(m), user(e)]) + "\n";
     let holds = |m: usize, e: usize| {
         let view = StoreView::open(&f.db).unwrap();

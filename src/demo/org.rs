@@ -5,7 +5,9 @@
 use engine::{Fact, Value};
 use ingest::{Change, Op};
 
-/// A small, seeded generator (SplitMix64), so a demo run can be repeated.
+/// A small, seeded generator (SplitMix64): the same seed gives the same
+/// data on every machine. The demo, the benchmarks and the tests share it.
+#[derive(Clone, Debug)]
 pub struct Rng(u64);
 
 impl Rng {
@@ -26,6 +28,11 @@ impl Rng {
     /// A number in `0..n` (`n` > 0).
     pub fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// A number in `lo..=hi` (`lo <= hi`).
+    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi.saturating_sub(lo) + 1)
     }
 }
 
