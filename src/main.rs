@@ -163,6 +163,10 @@ enum Command {
         /// (default: the `PERMAFROST_TOKEN` environment variable).
         #[arg(long)]
         token_file: Option<PathBuf>,
+        /// Append one JSON line per answered check (time, actor, action,
+        /// resource, result, epoch, policy version) to this file.
+        #[arg(long)]
+        decision_log: Option<PathBuf>,
         /// Dataflow worker threads.
         #[arg(long, default_value_t = 1)]
         workers: usize,
@@ -393,6 +397,7 @@ fn run(command: Command) -> Result<i32, CliError> {
             policy,
             listen,
             token_file,
+            decision_log,
             workers,
         } => {
             let token = match token_file {
@@ -404,11 +409,18 @@ fn run(command: Command) -> Result<i32, CliError> {
                 ),
                 None => std::env::var("PERMAFROST_TOKEN").ok(),
             };
+            if token.as_deref() == Some("") {
+                return Err(CliError::Other(
+                    "the bearer token is empty; give a non-empty one, or none to disable writes"
+                        .into(),
+                ));
+            }
             let args = permafrost::server::ServeArgs {
                 db,
                 policy,
                 listen,
                 token,
+                decision_log,
                 materializer: MaterializerConfig {
                     workers,
                     now: now(),

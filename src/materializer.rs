@@ -88,8 +88,10 @@ pub struct EpochReport {
 pub struct Materializer {
     store: Arc<Store>,
     program: Arc<Program>,
+    policy_hash: String,
     engine: Engine,
     allow: Option<PredId>,
+    config: MaterializerConfig,
 }
 
 impl Materializer {
@@ -114,7 +116,19 @@ impl Materializer {
             ),
             (None, None) => return Err(MaterializeError::NoPolicy(dir.to_path_buf())),
         };
-        let program = Arc::new(check_policy(&source).map_err(MaterializeError::Policy)?);
+        let changed_policy = stored.as_ref().map(|p| &p.hash) != Some(&policy_hash(&source.text));
+        let mut materializer = Materializer::start(store, &source, config)?;
+        let report = materializer.rebuild(changed_policy)?;
+        Ok((materializer, report))
+    }
+
+    /// Checks `source` and starts its dataflow beside `store`, empty.
+    fn start(
+        store: Arc<Store>,
+        source: &Arc<SourceFile>,
+        config: &MaterializerConfig,
+    ) -> Result<Materializer, MaterializeError> {
+        let program = Arc::new(check_policy(source).map_err(MaterializeError::Policy)?);
         let allow = allow_predicate(&program)?;
         let engine = Engine::start(
             &program,
@@ -124,24 +138,37 @@ impl Materializer {
                 outputs: Some(allow.into_iter().collect()),
             },
         )?;
-        let mut materializer = Materializer {
+        Ok(Materializer {
             store,
             program,
+            policy_hash: policy_hash(&source.text),
             engine,
             allow,
-        };
-        let policy = Policy {
-            hash: policy_hash(&source.text),
-            text: source.text.clone(),
-        };
-        let changed_policy = stored.as_ref().map(|p| &p.hash) != Some(&policy.hash);
-        let report = materializer.rebuild(changed_policy.then_some(&policy))?;
-        Ok((materializer, report))
+            config: config.clone(),
+        })
+    }
+
+    /// Switches the store to another policy: the new policy is checked and
+    /// its materialization built from the stored facts beside the running
+    /// one, then the stored tuples become the new ones in one epoch (the
+    /// grants and revocations logged), together with the new policy. On
+    /// any error (a broken policy, facts that don't fit it) nothing
+    /// changes and the old policy keeps running.
+    pub fn switch_policy(
+        &mut self,
+        source: &Arc<SourceFile>,
+    ) -> Result<OpenReport, MaterializeError> {
+        let mut next = Materializer::start(Arc::clone(&self.store), source, &self.config)?;
+        let changed = next.policy_hash != self.policy_hash;
+        let report = next.rebuild(changed)?;
+        *self = next;
+        Ok(report)
     }
 
     /// Feeds the stored facts to the fresh dataflow and makes the stored
     /// tuples equal to the derived ones.
-    fn rebuild(&mut self, new_policy: Option<&Policy>) -> Result<OpenReport, MaterializeError> {
+    /// With `new_policy`, the policy text is recorded in the same batch.
+    fn rebuild(&mut self, new_policy: bool) -> Result<OpenReport, MaterializeError> {
         let reader = self.store.read()?;
         let facts = reader.facts()?.collect::<Result<Vec<Fact>, StoreError>>()?;
         drop(reader);
@@ -161,10 +188,14 @@ impl Materializer {
             ..OpenReport::default()
         };
         let next = self.store.committed_epoch()? + 1;
-        if let Some(policy) = new_policy {
+        if new_policy {
+            let policy = Policy {
+                hash: self.policy_hash.clone(),
+                text: self.program.source.text.clone(),
+            };
             report.rebuilt = Some(
                 self.store
-                    .replace_permissions(next, Some(policy), derived)?,
+                    .replace_permissions(next, Some(&policy), derived)?,
             );
         } else if !self.matches_store(&derived)? {
             report.repaired = Some(self.store.replace_permissions(next, None, derived)?);
@@ -240,6 +271,11 @@ impl Materializer {
                 fact: fact.to_string(),
                 reason: reason.to_string(),
             })
+    }
+
+    /// The version of the running policy: the SHA-256 of its text, in hex.
+    pub fn policy_hash(&self) -> &str {
+        &self.policy_hash
     }
 
     /// The checked policy.

@@ -23,6 +23,11 @@ impl Latency {
         Ok(self.0.record(nanos.max(1))?)
     }
 
+    /// Adds every duration recorded in `other`.
+    pub fn merge(&mut self, other: &Latency) -> Result<(), BoxError> {
+        Ok(self.0.add(&other.0)?)
+    }
+
     /// The figures that matter.
     pub fn summary(&self) -> Summary {
         let h = &self.0;

@@ -11,6 +11,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod disk;
+pub mod http_load;
 pub mod ingest_stream;
 pub mod latency;
 pub mod org_chart;

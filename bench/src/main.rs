@@ -74,6 +74,44 @@ enum Workload {
         #[arg(long)]
         json: Option<std::path::PathBuf>,
     },
+    /// The permission service over HTTP on loopback: checks one at a time,
+    /// at a fixed offered rate, saturated, and in batches, beside the same
+    /// checks in process.
+    Http {
+        /// Employees (one review each).
+        #[arg(long, default_value_t = 100_000)]
+        employees: usize,
+        /// Levels of the chart.
+        #[arg(long, default_value_t = 12)]
+        depth: usize,
+        /// Dataflow workers of the materializer.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Generator seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Distinct check probes (half allowed, half denied).
+        #[arg(long, default_value_t = 10_000)]
+        probes: usize,
+        /// Offered rate of the open-loop run, checks per second.
+        #[arg(long, default_value_t = 10_000)]
+        rate: usize,
+        /// Seconds of the open-loop and the saturated runs.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Keep-alive connections.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Sequential batch requests.
+        #[arg(long, default_value_t = 1000)]
+        batches: usize,
+        /// Checks per batch.
+        #[arg(long, default_value_t = 100)]
+        batch_size: usize,
+        /// Write the figures as JSON to this file.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+    },
     /// The store: the org chart with one review per employee under
     /// `policies/org_chart.polar`, materialized through the write path, then
     /// `check`, `who` and `list` beside a bare RocksDB and a `HashSet`.
@@ -154,6 +192,41 @@ fn main() {
             let written = ingest_stream::run(&args).and_then(|figures| match json {
                 Some(path) => std::fs::write(&path, format!("{figures:#}\n"))
                     .map_err(|e| format!("cannot write `{}`: {e}", path.display())),
+                None => Ok(()),
+            });
+            if let Err(err) = written {
+                eprintln!("error: {err}");
+                std::process::exit(2);
+            }
+        }
+        Workload::Http {
+            employees,
+            depth,
+            workers,
+            seed,
+            probes,
+            rate,
+            seconds,
+            connections,
+            batches,
+            batch_size,
+            json,
+        } => {
+            let config = bench::http_load::HttpLoadConfig {
+                employees,
+                depth,
+                workers,
+                seed,
+                probes,
+                rate,
+                seconds,
+                connections,
+                batches,
+                batch_size,
+            };
+            let written = bench::http_load::run(&config).and_then(|figures| match json {
+                Some(path) => std::fs::write(&path, format!("{figures:#}\n"))
+                    .map_err(|e| format!("cannot write `{}`: {e}", path.display()).into()),
                 None => Ok(()),
             });
             if let Err(err) = written {

@@ -11,6 +11,7 @@ use engine::{Fact, Value};
 use ingest::{Change, Op};
 
 use crate::org_chart::{employee, OrgChart};
+use crate::rng::Rng;
 
 /// The policy of the store workload: the org chart example, verbatim.
 pub const STORE_POLICY: &str = include_str!("../../policies/org_chart.polar");
@@ -80,6 +81,34 @@ pub fn tuples(chart: &OrgChart) -> Vec<Tuple> {
     }
     all.sort_unstable();
     all
+}
+
+/// `count` checks on a chart of `employees`, each allowed (one of the
+/// sorted `tuples`) or denied (a random tuple not among them) with even
+/// odds, paired with the expected answer.
+pub fn mixed_probes(
+    employees: usize,
+    tuples: &[Tuple],
+    count: usize,
+    rng: &mut Rng,
+) -> Vec<(Tuple, bool)> {
+    let mut probes = Vec::with_capacity(count);
+    while probes.len() < count && !tuples.is_empty() {
+        let allowed = rng.next_u64() & 1 == 0;
+        let t = if allowed {
+            tuples[rng.range(0, tuples.len() - 1)]
+        } else {
+            Tuple {
+                actor: rng.range(0, employees - 1) as u32,
+                action: rng.range(0, ACTIONS.len() - 1) as u8,
+                review: rng.range(0, employees - 1) as u32,
+            }
+        };
+        if allowed || tuples.binary_search(&t).is_err() {
+            probes.push((t, allowed));
+        }
+    }
+    probes
 }
 
 /// How many tuples [`tuples`] gives, without building them: `read` and

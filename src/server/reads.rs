@@ -6,10 +6,11 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use engine::Value;
+use engine::{Program, Value};
 use serde::Deserialize;
 use serde_json::{json, Value as Json_};
 
+use super::decisions::Decision;
 use super::{ApiError, AppState};
 
 /// Bounds every read shares: read-your-writes.
@@ -85,21 +86,20 @@ async fn wait_for(state: &AppState, consistency: &Consistency) -> Result<(), Api
     let reached = tokio::time::timeout(timeout, committed.wait_for(|epoch| *epoch >= wanted)).await;
     match reached {
         Ok(Ok(_)) => Ok(()),
-        _ => Err(ApiError {
-            status: StatusCode::CONFLICT,
-            message: format!("epoch {wanted} is not committed yet; retry later"),
-        }),
+        _ => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("epoch {wanted} is not committed yet; retry later"),
+        )),
     }
 }
 
 /// An entity of a type the policy declares, or 400.
-fn entity(state: &AppState, value: &Value, role: &str) -> Result<(), ApiError> {
+fn entity(program: &Program, value: &Value, role: &str) -> Result<(), ApiError> {
     let Value::Entity(e) = value else {
         return Err(ApiError::bad_request(format!(
             "`{role}` must be an entity {{\"type\":…,\"id\":…}}, not {value}"
         )));
     };
-    let program = &state.program;
     if program.actor_types.contains(&e.ty) || program.resource_types.contains(&e.ty) {
         Ok(())
     } else {
@@ -110,15 +110,38 @@ fn entity(state: &AppState, value: &Value, role: &str) -> Result<(), ApiError> {
     }
 }
 
-fn one_check(state: &AppState, request: &CheckRequest) -> Result<bool, ApiError> {
-    entity(state, &request.actor, "actor")?;
-    entity(state, &request.resource, "resource")?;
+/// Answers the checks at one epoch, counted and logged as decisions;
+/// answers the results and the epoch.
+fn decide(state: &AppState, checks: &[CheckRequest]) -> Result<(Vec<bool>, u64), ApiError> {
+    let policy = state.policy();
+    for check in checks {
+        entity(&policy.program, &check.actor, "actor")?;
+        entity(&policy.program, &check.resource, "resource")?;
+    }
     let reader = state.store.read()?;
-    Ok(reader.check(
-        &request.actor,
-        &Value::str(request.action.as_str()),
-        &request.resource,
-    )?)
+    let epoch = reader.epoch();
+    let mut results = Vec::with_capacity(checks.len());
+    for check in checks {
+        let allowed = reader.check(
+            &check.actor,
+            &Value::str(check.action.as_str()),
+            &check.resource,
+        )?;
+        if let Some(log) = &state.decisions {
+            log.record(&Decision {
+                actor: &check.actor,
+                action: &check.action,
+                resource: &check.resource,
+                allowed,
+                epoch,
+                policy_version: &policy.version,
+            });
+        }
+        results.push(allowed);
+    }
+    let allowed = results.iter().filter(|a| **a).count();
+    state.metrics.decisions(allowed, results.len() - allowed);
+    Ok((results, epoch))
 }
 
 /// `POST /v1/check`.
@@ -127,9 +150,10 @@ pub async fn check(
     Json(request): Json<CheckRequest>,
 ) -> Result<Json<Json_>, ApiError> {
     wait_for(&state, &request.consistency).await?;
-    let epoch = state.store.committed_epoch()?;
-    let allowed = one_check(&state, &request)?;
-    Ok(Json(json!({ "allowed": allowed, "epoch": epoch })))
+    let (results, epoch) = decide(&state, std::slice::from_ref(&request))?;
+    Ok(Json(
+        json!({ "allowed": results.first() == Some(&true), "epoch": epoch }),
+    ))
 }
 
 /// `POST /v1/check/batch`: every check at one epoch.
@@ -143,18 +167,8 @@ pub async fn check_batch(
         )));
     }
     wait_for(&state, &request.consistency).await?;
-    let reader = state.store.read()?;
-    let mut results = Vec::with_capacity(request.checks.len());
-    for check in &request.checks {
-        entity(&state, &check.actor, "actor")?;
-        entity(&state, &check.resource, "resource")?;
-        results.push(reader.check(
-            &check.actor,
-            &Value::str(check.action.as_str()),
-            &check.resource,
-        )?);
-    }
-    Ok(Json(json!({ "results": results, "epoch": reader.epoch() })))
+    let (results, epoch) = decide(&state, &request.checks)?;
+    Ok(Json(json!({ "results": results, "epoch": epoch })))
 }
 
 /// `POST /v1/list`.
@@ -163,9 +177,10 @@ pub async fn list(
     Json(request): Json<ListRequest>,
 ) -> Result<Json<Json_>, ApiError> {
     wait_for(&state, &request.consistency).await?;
-    entity(&state, &request.actor, "actor")?;
+    let program = state.policy().program;
+    entity(&program, &request.actor, "actor")?;
     let ty = request.resource_type.as_str();
-    if !state.program.resource_types.contains(ty) && !state.program.actor_types.contains(ty) {
+    if !program.resource_types.contains(ty) && !program.actor_types.contains(ty) {
         return Err(ApiError::bad_request(format!(
             "unknown resource type `{ty}`"
         )));
@@ -195,7 +210,7 @@ pub async fn who(
     Json(request): Json<WhoRequest>,
 ) -> Result<Json<Json_>, ApiError> {
     wait_for(&state, &request.consistency).await?;
-    entity(&state, &request.resource, "resource")?;
+    entity(&state.policy().program, &request.resource, "resource")?;
     let reader = state.store.read()?;
     let limit = request.limit.unwrap_or(1000).min(MAX_PAGE);
     let mut page = reader
@@ -220,8 +235,9 @@ pub async fn actions(
     Json(request): Json<ActionsRequest>,
 ) -> Result<Json<Json_>, ApiError> {
     wait_for(&state, &request.consistency).await?;
-    entity(&state, &request.actor, "actor")?;
-    entity(&state, &request.resource, "resource")?;
+    let program = state.policy().program;
+    entity(&program, &request.actor, "actor")?;
+    entity(&program, &request.resource, "resource")?;
     let reader = state.store.read()?;
     let actions = reader.actions(&request.actor, &request.resource)?;
     let names: Vec<Json_> = actions
@@ -254,12 +270,12 @@ pub async fn explain(
     Json(request): Json<CheckRequest>,
 ) -> Result<Json<Json_>, ApiError> {
     wait_for(&state, &request.consistency).await?;
-    entity(&state, &request.actor, "actor")?;
-    entity(&state, &request.resource, "resource")?;
-    let allow = state
-        .program
+    let program = state.policy().program;
+    entity(&program, &request.actor, "actor")?;
+    entity(&program, &request.resource, "resource")?;
+    let allow = program
         .pred("allow")
-        .filter(|p| state.program.predicates[*p].arity == 3)
+        .filter(|p| program.predicates[*p].arity == 3)
         .ok_or_else(|| {
             ApiError::bad_request("the policy has no `allow(actor, action, resource)`")
         })?;
@@ -271,7 +287,7 @@ pub async fn explain(
             Value::str(request.action.as_str()),
             request.resource,
         ];
-        let explainer = engine::explain::Explainer::new(&state.program, &facts, crate::load::now());
+        let explainer = engine::explain::Explainer::new(&program, &facts, crate::load::now());
         let mut answer =
             serde_json::to_value(explainer.explain(allow, &goal)).map_err(ApiError::internal)?;
         answer["epoch"] = json!(reader.epoch());

@@ -1,60 +1,21 @@
-//! The write endpoint: `POST /v1/facts`, one atomic epoch per request,
-//! applied by the single writer thread that owns the materializer.
+//! The write and admin endpoints: `POST /v1/facts` (one atomic epoch per
+//! request) and `PUT /v1/policy` (hot reload), both behind the bearer token
+//! and both applied by the writer thread.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use engine::facts::validate_fact;
-use engine::Fact;
+use engine::{Diagnostics, Fact, SourceFile};
 use ingest::{Change, Op};
 use serde::Deserialize;
 use serde_json::{json, Value as Json_};
-use tokio::sync::{mpsc, oneshot, watch};
 
+use super::writer::WriteError;
 use super::{ApiError, AppState};
-use crate::error::CliError;
-use crate::materializer::Materializer;
 
 /// Most facts one request may change.
 const MAX_FACTS: usize = 100_000;
-
-/// One epoch to apply, and where to answer.
-struct WriteRequest {
-    changes: Vec<Change>,
-    reply: oneshot::Sender<Result<u64, String>>,
-}
-
-/// The way to the writer thread.
-#[derive(Clone)]
-pub struct WriterHandle {
-    requests: mpsc::Sender<WriteRequest>,
-}
-
-/// Starts the writer thread: it applies requests in order and publishes
-/// each committed epoch.
-pub fn spawn_writer(
-    mut materializer: Materializer,
-    committed: watch::Sender<u64>,
-) -> Result<WriterHandle, CliError> {
-    let (requests, mut inbox) = mpsc::channel::<WriteRequest>(64);
-    std::thread::Builder::new()
-        .name("permafrost-writer".into())
-        .spawn(move || {
-            while let Some(request) = inbox.blocking_recv() {
-                let result = materializer
-                    .apply(&request.changes, Vec::new())
-                    .map(|report| report.epoch)
-                    .map_err(|e| e.to_string());
-                if let Ok(epoch) = result {
-                    committed.send_replace(epoch);
-                }
-                // The client may have gone; the epoch is committed anyway.
-                let _ = request.reply.send(result);
-            }
-        })
-        .map_err(|e| CliError::Other(format!("cannot start the writer thread: {e}")))?;
-    Ok(WriterHandle { requests })
-}
 
 /// `POST /v1/facts` body: deletes apply first, then inserts.
 #[derive(Debug, Deserialize)]
@@ -66,10 +27,15 @@ pub struct FactsRequest {
     deletes: Vec<Fact>,
 }
 
-/// Answers 401 unless the request carries the server's bearer token.
+/// Answers 401 unless the request carries the server's bearer token; 403
+/// if the server has none (writes are then disabled).
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(token) = &state.token else {
-        return Ok(());
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this server has no token (--token-file or PERMAFROST_TOKEN): \
+             writes and admin requests are disabled",
+        ));
     };
     let given = headers
         .get(axum::http::header::AUTHORIZATION)
@@ -78,10 +44,22 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     if given == Some(&**token) {
         Ok(())
     } else {
-        Err(ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            message: "missing or wrong bearer token".into(),
-        })
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token",
+        ))
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(error: WriteError) -> Self {
+        match error {
+            WriteError::Policy(diagnostics) => ApiError::bad_request(diagnostics.render()),
+            WriteError::Refused(message) => {
+                ApiError::bad_request(format!("{message}; nothing was changed"))
+            }
+            WriteError::Failed(message) => ApiError::internal(message),
+        }
     }
 }
 
@@ -97,13 +75,14 @@ pub async fn facts(
             "at most {MAX_FACTS} facts per request"
         )));
     }
+    let program = state.policy().program;
     let mut changes = Vec::new();
     for (op, list, name) in [
         (Op::Delete, &request.deletes, "deletes"),
         (Op::Insert, &request.inserts, "inserts"),
     ] {
         for (index, fact) in list.iter().enumerate() {
-            validate_fact(&state.program, fact).map_err(|e| {
+            validate_fact(&program, fact).map_err(|e| {
                 ApiError::bad_request(format!(
                     "{name}[{index}] `{fact}`: {e}; nothing was applied"
                 ))
@@ -114,16 +93,43 @@ pub async fn facts(
             });
         }
     }
-    let (reply, answer) = oneshot::channel();
-    state
-        .writer
-        .requests
-        .send(WriteRequest { changes, reply })
-        .await
-        .map_err(|_| ApiError::internal("the writer stopped"))?;
-    let epoch = answer
-        .await
-        .map_err(|_| ApiError::internal("the writer stopped"))?
-        .map_err(ApiError::internal)?;
+    // A policy switched in between may still refuse what the old one took.
+    let epoch = state.writer.apply(changes).await?;
     Ok(Json(json!({ "epoch": epoch })))
+}
+
+/// `PUT /v1/policy`: the body is the policy text. It is checked first
+/// (diagnostics answer 400, and the old policy keeps serving); then its
+/// materialization is built from the stored facts beside the served one
+/// and switched to in one epoch.
+pub async fn policy(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Json<Json_>, ApiError> {
+    authorize(&state, &headers)?;
+    let source = SourceFile::new("PUT /v1/policy", body);
+    match state.writer.switch_policy(source).await {
+        Ok(switched) => Ok(Json(json!({
+            "policy_version": &*switched.version,
+            "epoch": switched.epoch,
+            "granted": switched.granted,
+            "revoked": switched.revoked,
+        }))),
+        Err(WriteError::Policy(diagnostics)) => Err(ApiError::bad_request(diagnostics.render())
+            .with_details(json!({ "diagnostics": diagnostics_json(&diagnostics) }))),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Each diagnostic as `{"message", "line", "column", "help"}`.
+fn diagnostics_json(diagnostics: &Diagnostics) -> Json_ {
+    diagnostics
+        .0
+        .iter()
+        .map(|d| {
+            let (line, column) = d.file.line_col(d.span.start);
+            json!({ "message": d.message, "line": line, "column": column, "help": d.help })
+        })
+        .collect()
 }

@@ -3,7 +3,7 @@
 //! `who` and `list` beside a bare RocksDB holding keys of the same shape
 //! (the physical floor) and an in-memory `HashSet` of the same tuples.
 
-mod load;
+pub mod load;
 mod reads;
 mod report;
 

@@ -13,7 +13,7 @@ use storage::{Permission, Store};
 use crate::latency::{Latency, Summary};
 use crate::org_chart::{employee, OrgChart};
 use crate::raw_peer::{dict_key, fwd_key, fwd_prefix, RawPeer};
-use crate::reviews::{review, Tuple, ACTIONS, READ};
+use crate::reviews::{mixed_probes, review, Tuple, ACTIONS, READ};
 use crate::rng::Rng;
 use crate::BoxError;
 
@@ -135,25 +135,10 @@ pub fn checks(
     rounds: usize,
     rng: &mut Rng,
 ) -> Result<Checks, BoxError> {
-    let n = s.chart.managers.len();
-    let mut tuples = Vec::with_capacity(probes);
-    let mut expected = Vec::with_capacity(probes);
-    while tuples.len() < probes {
-        let allowed = rng.next_u64() & 1 == 0;
-        let t = if allowed {
-            s.tuples[rng.range(0, s.tuples.len() - 1)]
-        } else {
-            Tuple {
-                actor: rng.range(0, n - 1) as u32,
-                action: rng.range(0, ACTIONS.len() - 1) as u8,
-                review: rng.range(0, n - 1) as u32,
-            }
-        };
-        if allowed || s.tuples.binary_search(&t).is_err() {
-            tuples.push(t);
-            expected.push(allowed);
-        }
-    }
+    let (tuples, expected): (Vec<Tuple>, Vec<bool>) =
+        mixed_probes(s.chart.managers.len(), s.tuples, probes, rng)
+            .into_iter()
+            .unzip();
     let perms: Vec<Permission> = tuples.iter().map(|t| values.permission(t)).collect();
     let keys: Vec<Vec<u8>> = tuples.iter().map(fwd_key).collect();
     let dict_keys: Vec<[Vec<u8>; 2]> = perms
