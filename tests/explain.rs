@@ -242,6 +242,7 @@ fn reload_keeps_the_old_policy_on_error_and_drops_facts_that_no_longer_fit() {
         policy: policy.clone(),
         facts: Vec::new(),
         at: Some(0),
+        history: None,
     })
     .unwrap();
     let mut run = |line: &str| {

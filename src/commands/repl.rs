@@ -4,11 +4,10 @@
 //! the commands `explain ATOM`, `insert FACT`, `delete FACT`, `reload`,
 //! `help` and `quit`. Every answer is evaluated by the reference evaluator
 //! over the session's facts. A bad line prints an error on standard error
-//! and the session goes on. Standard input may be a terminal (a prompt is
-//! shown) or a pipe (no prompt), so sessions can be scripted.
-//!
-//! Line editing and history (`rustyline`) are left out on purpose: its
-//! `nix` dependency turns on a `libc` feature, which would rebuild RocksDB.
+//! and the session goes on. On a terminal, lines are edited with
+//! `rustyline` (arrows, Emacs keys, Ctrl-R search) and kept in a history
+//! file across sessions; from a pipe, lines are read plainly and no prompt
+//! is shown, so sessions can be scripted.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
@@ -36,6 +35,10 @@ pub struct ReplArgs {
     /// current time at each answer).
     #[arg(long, allow_hyphen_values = true)]
     pub at: Option<i64>,
+    /// The history file of terminal sessions (default:
+    /// `~/.permafrost_history`).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
 }
 
 const HELP: &str = "\
@@ -52,36 +55,82 @@ commands:
 /// input.
 pub fn run(args: &ReplArgs) -> Result<i32, CliError> {
     let mut session = Session::open(args)?;
-    let stdin = std::io::stdin();
-    let interactive = stdin.is_terminal();
-    let mut out = std::io::stdout().lock();
-    if interactive {
-        writeln!(out, "permafrost repl: `help` lists the commands").map_err(write_error)?;
+    if std::io::stdin().is_terminal() {
+        interactive(&mut session, args.history.clone().or_else(default_history))?;
+    } else {
+        scripted(&mut session)?;
     }
-    let mut input = stdin.lock();
+    Ok(EXIT_OK)
+}
+
+/// `~/.permafrost_history`, if there is a home.
+fn default_history() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".permafrost_history"))
+}
+
+/// A terminal session: line editing, and the history kept in `history`.
+fn interactive(session: &mut Session, history: Option<PathBuf>) -> Result<(), CliError> {
+    let mut editor = rustyline::DefaultEditor::new()
+        .map_err(|e| CliError::Other(format!("cannot set up line editing: {e}")))?;
+    if let Some(path) = &history {
+        // A first session has no history yet.
+        let _ = editor.load_history(path);
+    }
+    let mut out = std::io::stdout();
+    writeln!(out, "permafrost repl: `help` lists the commands").map_err(write_error)?;
+    loop {
+        let line = match editor.readline("permafrost> ") {
+            Ok(line) => line,
+            // Ctrl-C drops the line being typed; Ctrl-D ends the session.
+            Err(rustyline::error::ReadlineError::Interrupted) => continue,
+            Err(rustyline::error::ReadlineError::Eof) => break,
+            Err(e) => return Err(CliError::Other(format!("cannot read the terminal: {e}"))),
+        };
+        if !line.trim().is_empty() {
+            let _ = editor.add_history_entry(line.as_str());
+        }
+        if answer(session, &line, &mut out)? == Flow::Quit {
+            break;
+        }
+    }
+    if let Some(path) = &history {
+        if let Err(e) = editor.save_history(path) {
+            eprintln!(
+                "warning: cannot save the history to `{}`: {e}",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A scripted session: lines from a pipe or file, no prompt.
+fn scripted(session: &mut Session) -> Result<(), CliError> {
+    let mut input = std::io::stdin().lock();
+    let mut out = std::io::stdout().lock();
     let mut line = String::new();
     loop {
-        if interactive {
-            write!(out, "permafrost> ").map_err(write_error)?;
-            out.flush().map_err(write_error)?;
-        }
         line.clear();
         let read = input
             .read_line(&mut line)
             .map_err(|e| CliError::Other(format!("cannot read standard input: {e}")))?;
-        if read == 0 {
-            break;
-        }
-        match session.handle(line.trim(), &mut out) {
-            Ok(Flow::Continue) => {}
-            Ok(Flow::Quit) => break,
-            Err(err) => {
-                out.flush().map_err(write_error)?;
-                eprintln!("{err}");
-            }
+        if read == 0 || answer(session, &line, &mut out)? == Flow::Quit {
+            return Ok(());
         }
     }
-    Ok(EXIT_OK)
+}
+
+/// Handles one line; a bad line's error goes to standard error and the
+/// session goes on.
+fn answer(session: &mut Session, line: &str, out: &mut impl Write) -> Result<Flow, CliError> {
+    match session.handle(line.trim(), out) {
+        Ok(flow) => Ok(flow),
+        Err(err) => {
+            out.flush().map_err(write_error)?;
+            eprintln!("{err}");
+            Ok(Flow::Continue)
+        }
+    }
 }
 
 /// Whether the session goes on after a line.
