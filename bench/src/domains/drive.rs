@@ -265,7 +265,7 @@ pub fn stream(world: &mut World, config: &DriveConfig, rng: &mut Rng) -> Vec<Epo
 pub fn domain(config: &DriveConfig, seed: u64) -> Domain {
     let (mut world, facts) = generate(config, seed);
     let (folder_depth, group_depth) = (world.folders.depth(), world.groups.depth());
-    let mut rng = Rng::new(seed ^ 0xd217e);
+    let mut rng = Rng::new(seed ^ 0x000d_217e);
     let epochs = stream(&mut world, config, &mut rng);
     Domain {
         name: "drive",

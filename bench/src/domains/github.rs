@@ -180,7 +180,7 @@ pub fn generate(config: &GithubConfig, seed: u64) -> (World, Vec<Fact>) {
     let forest = Forest::generate(config.teams, trees, config.team_depth, &mut rng);
     let mut teams = vec![Vec::new(); orgs];
     let mut team_members = vec![Vec::new(); config.teams];
-    for t in 0..config.teams {
+    for (t, mine) in team_members.iter_mut().enumerate() {
         let o = forest.tree[t] % orgs;
         teams[o].push(t);
         facts.push(in_org(team(t), o));
@@ -191,8 +191,8 @@ pub fn generate(config: &GithubConfig, seed: u64) -> (World, Vec<Fact>) {
         if !people.is_empty() {
             for _ in 0..rng.range(config.team_members.0, config.team_members.1) {
                 let u = people[rng.below(people.len())];
-                if !team_members[t].contains(&u) {
-                    team_members[t].push(u);
+                if !mine.contains(&u) {
+                    mine.push(u);
                     facts.push(team_member(u, t));
                 }
             }
@@ -303,7 +303,7 @@ pub fn stream(world: &mut World, config: &GithubConfig, rng: &mut Rng) -> Vec<Ep
 pub fn domain(config: &GithubConfig, seed: u64) -> Domain {
     let (mut world, facts) = generate(config, seed);
     let depth = world.forest.depth();
-    let mut rng = Rng::new(seed ^ 0x6177_4ab);
+    let mut rng = Rng::new(seed ^ 0x0617_74ab);
     let epochs = stream(&mut world, config, &mut rng);
     Domain {
         name: "github",

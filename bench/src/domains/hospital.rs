@@ -239,7 +239,7 @@ pub fn stream(world: &mut World, config: &HospitalConfig, rng: &mut Rng) -> Vec<
 /// The domain: the world's facts and its stream.
 pub fn domain(config: &HospitalConfig, seed: u64) -> Domain {
     let (mut world, facts) = generate(config, seed);
-    let mut rng = Rng::new(seed ^ 0x405_917a1);
+    let mut rng = Rng::new(seed ^ 0x4059_17a1);
     let epochs = stream(&mut world, config, &mut rng);
     Domain {
         name: "hospital",

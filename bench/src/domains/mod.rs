@@ -188,33 +188,66 @@ pub fn domains(args: &DomainsArgs) -> Vec<Domain> {
     all
 }
 
-/// Runs `bench domains`: every domain asked for, one after the other
-/// (each generated just before it runs, and dropped after), then the JSON.
+/// Runs `bench domains`: one domain in this process, or (`--domain all`)
+/// each domain in a child process of this binary, one after the other, so
+/// that each one's peak resident memory is its own; then the JSON.
 pub fn main(args: &DomainsArgs) -> Result<(), BoxError> {
     let load_before = report::load_average();
     let verify = args.quick || args.verify;
-    let mut outcomes = Vec::new();
-    let wanted = [Which::Org, Which::Github, Which::Drive, Which::Hospital]
-        .into_iter()
-        .filter(|w| args.domain == *w || args.domain == Which::All);
-    for which in wanted {
-        let one = DomainsArgs {
-            domain: which,
-            ..args.clone()
-        };
-        for domain in domains(&one) {
+    let figures = if args.domain == Which::All {
+        each_in_a_child(args)?
+    } else {
+        let mut figures = Vec::new();
+        for domain in domains(args) {
             let outcome = run::run(&domain, args.workers, verify)?;
             report::print(&outcome);
-            outcomes.push(outcome);
+            figures.push(report::outcome_json(&outcome));
         }
-    }
+        figures
+    };
     let load_after = report::load_average();
     println!();
     println!("load average (1, 5, 15 min): before {load_before}, after {load_after}");
     if let Some(path) = &args.json {
-        let json = report::json(args, verify, &outcomes, &load_before, &load_after);
+        let json = report::json(args, verify, figures, &load_before, &load_after);
         std::fs::write(path, format!("{json:#}\n"))
             .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     }
     Ok(())
+}
+
+/// Runs `bench domains --domain NAME` for each domain in turn, with the
+/// same options; answers the figures of every domain, in order.
+fn each_in_a_child(args: &DomainsArgs) -> Result<Vec<serde_json::Value>, BoxError> {
+    let exe = std::env::current_exe()?;
+    let temp = tempfile::Builder::new()
+        .prefix("permafrost-bench-domains-json-")
+        .tempdir()?;
+    let mut figures = Vec::new();
+    for name in ["org", "github", "drive", "hospital"] {
+        let path = temp.path().join(format!("{name}.json"));
+        let mut child = std::process::Command::new(&exe);
+        child.args(["domains", "--domain", name]);
+        child.args(["--scale", &args.scale.to_string()]);
+        child.args(["--workers", &args.workers.to_string()]);
+        child.args(["--seed", &args.seed.to_string()]);
+        child.arg("--json").arg(&path);
+        if args.quick {
+            child.arg("--quick");
+        }
+        if args.verify {
+            child.arg("--verify");
+        }
+        let status = child.status()?;
+        if !status.success() {
+            return Err(format!("the `{name}` domain failed ({status})").into());
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let json: serde_json::Value = serde_json::from_str(&text)?;
+        if let Some(domains) = json["domains"].as_array() {
+            figures.extend(domains.iter().cloned());
+        }
+    }
+    Ok(figures)
 }

@@ -181,7 +181,7 @@ pub fn domain(config: &OrgConfig, seed: u64) -> Domain {
     let mut org = company(config, &mut rng);
     let depth = org.depth();
     let facts = org.facts(&mut rng);
-    let mut rng = Rng::new(seed ^ 0x0e6_c4a7);
+    let mut rng = Rng::new(seed ^ 0x00e6_c4a7);
     let epochs = stream(&mut org, config, &mut rng);
     Domain {
         name: "org",

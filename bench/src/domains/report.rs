@@ -65,7 +65,7 @@ pub fn print(o: &Outcome) {
         o.open.as_secs_f64()
     );
     println!(
-        "| peak resident memory of the process (at the domain's start) | {} ({}) |",
+        "| peak resident memory of the process (before the load) | {} ({}) |",
         mib(o.rss_peak),
         mib(o.rss_start)
     );
@@ -89,7 +89,7 @@ pub fn print(o: &Outcome) {
         let moved = if k.moved.is_empty() {
             String::new()
         } else {
-            format!("{:.0}", mean(&k.moved))
+            format!("{:.1}", mean(&k.moved))
         };
         let target = target(o, k).map_or(String::new(), |(t, ok)| format!("{t}: {}", met(ok)));
         println!(
@@ -128,38 +128,37 @@ fn kind_json(o: &Outcome, k: &KindFigures) -> Json {
     })
 }
 
-/// Every figure of a run as JSON.
+/// Every figure of one domain as JSON.
+pub fn outcome_json(o: &Outcome) -> Json {
+    json!({
+        "domain": o.name,
+        "policy": o.policy_path,
+        "config": o.config,
+        "base_facts": o.base_facts,
+        "allow_tuples": o.tuples,
+        "tuples_per_base_fact": o.blow_up(),
+        "open_s": o.open.as_secs_f64(),
+        "materialize_s": o.load.as_secs_f64(),
+        "tuples_per_s": o.tuples_per_s(),
+        "rss_start_bytes": o.rss_start,
+        "rss_peak_bytes": o.rss_peak,
+        "store_after_load": o.after_load.json(),
+        "store_after_stream_reopened": o.after_reopen.json(),
+        "final_tuples": o.final_tuples,
+        "changes": o.kinds.iter().map(|k| kind_json(o, k)).collect::<Vec<_>>(),
+        "epochs_checked_visible": o.visible_checked,
+        "reference_checked": o.reference_checked,
+    })
+}
+
+/// The figures of a run as JSON: the options, and each domain's figures.
 pub fn json(
     args: &DomainsArgs,
     verify: bool,
-    outcomes: &[Outcome],
+    domains: Vec<Json>,
     load_before: &str,
     load_after: &str,
 ) -> Json {
-    let domains: Vec<Json> = outcomes
-        .iter()
-        .map(|o| {
-            json!({
-                "domain": o.name,
-                "policy": o.policy_path,
-                "config": o.config,
-                "base_facts": o.base_facts,
-                "allow_tuples": o.tuples,
-                "tuples_per_base_fact": o.blow_up(),
-                "open_s": o.open.as_secs_f64(),
-                "materialize_s": o.load.as_secs_f64(),
-                "tuples_per_s": o.tuples_per_s(),
-                "rss_start_bytes": o.rss_start,
-                "rss_peak_bytes": o.rss_peak,
-                "store_after_load": o.after_load.json(),
-                "store_after_stream_reopened": o.after_reopen.json(),
-                "final_tuples": o.final_tuples,
-                "changes": o.kinds.iter().map(|k| kind_json(o, k)).collect::<Vec<_>>(),
-                "epochs_checked_visible": o.visible_checked,
-                "reference_checked": o.reference_checked,
-            })
-        })
-        .collect();
     json!({
         "workload": "domains",
         "quick": args.quick,
