@@ -7,10 +7,12 @@
 //! ratios, because the machine is shared and noisy: `main.rs` runs the
 //! org-chart workload (the dataflow alone) and [`store`] the store workload
 //! (the write path into RocksDB and the read path out of it, against a bare
-//! RocksDB [`raw_peer`] and an in-memory set).
+//! RocksDB [`raw_peer`] and an in-memory set); [`domains`] the four example
+//! policies over generated worlds and their change streams.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod disk;
+pub mod domains;
 pub mod http_load;
 pub mod ingest_stream;
 pub mod latency;

@@ -151,6 +151,10 @@ enum Workload {
         #[arg(long)]
         json: Option<std::path::PathBuf>,
     },
+    /// The example policies (org chart, GitHub, Drive, hospital) over
+    /// generated worlds: materialization blow-up, then a stream of changes
+    /// one epoch each, through the write path.
+    Domains(bench::domains::DomainsArgs),
 }
 
 fn main() {
@@ -260,6 +264,12 @@ fn main() {
                 db,
             };
             if let Err(err) = store(config, json) {
+                eprintln!("error: {err}");
+                std::process::exit(2);
+            }
+        }
+        Workload::Domains(args) => {
+            if let Err(err) = bench::domains::main(&args) {
                 eprintln!("error: {err}");
                 std::process::exit(2);
             }

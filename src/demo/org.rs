@@ -80,6 +80,17 @@ impl Org {
         }
     }
 
+    /// A company with the given chart (`managers[e]` manages `e`; every
+    /// manager must have a smaller number than their reports, and employee
+    /// 0 none), its departments sized as [`Org::generate`]'s.
+    pub fn from_managers(managers: Vec<Option<usize>>) -> Org {
+        let departments = managers.len().div_ceil(DEPARTMENT_SIZE);
+        Org {
+            managers,
+            departments,
+        }
+    }
+
     /// Levels of the chart.
     pub fn depth(&self) -> usize {
         let mut depth = vec![1usize; self.managers.len()];
