@@ -8,7 +8,10 @@
 //! org-chart workload (the dataflow alone) and [`store`] the store workload
 //! (the write path into RocksDB and the read path out of it, against a bare
 //! RocksDB [`raw_peer`] and an in-memory set); [`domains`] the four example
-//! policies over generated worlds and their change streams.
+//! policies over generated worlds and their change streams; [`http_load`]
+//! the permission service over loopback HTTP. [`suite`] runs them all at
+//! the sizes `RESULTS.md` reports (or small, `--quick`) and [`plots`] draws
+//! the figures from their JSON.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod disk;
@@ -17,10 +20,12 @@ pub mod http_load;
 pub mod ingest_stream;
 pub mod latency;
 pub mod org_chart;
+pub mod plots;
 pub mod raw_peer;
 pub mod reviews;
 pub mod rng;
 pub mod store;
+pub mod suite;
 
 /// The boxed error of the harness.
 pub type BoxError = Box<dyn std::error::Error>;

@@ -74,6 +74,23 @@ enum Workload {
         #[arg(long)]
         json: Option<std::path::PathBuf>,
     },
+    /// Every workload at the sizes `bench/RESULTS.md` reports, each in its
+    /// own process, writing JSON into `bench/results/`; then the plots.
+    All {
+        /// Small sizes into `bench/results/quick/`: a smoke check of the
+        /// whole harness in a few minutes.
+        #[arg(long)]
+        quick: bool,
+        /// Write the results here instead.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Draws the plots from the JSON files of a results directory.
+    Plots {
+        /// The results directory.
+        #[arg(long, default_value = "bench/results")]
+        dir: std::path::PathBuf,
+    },
     /// The permission service over HTTP on loopback: checks one at a time,
     /// at a fixed offered rate, saturated, and in batches, beside the same
     /// checks in process.
@@ -203,6 +220,23 @@ fn main() {
                 std::process::exit(2);
             }
         }
+        Workload::All { quick, out } => {
+            if let Err(err) = bench::suite::run(quick, out) {
+                eprintln!("error: {err}");
+                std::process::exit(2);
+            }
+        }
+        Workload::Plots { dir } => match bench::plots::draw(&dir) {
+            Ok(drawn) => {
+                for path in drawn {
+                    println!("{}", path.display());
+                }
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                std::process::exit(2);
+            }
+        },
         Workload::Http {
             employees,
             depth,
