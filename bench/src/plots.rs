@@ -88,12 +88,6 @@ fn check_latency(dir: &Path, results: &Results) -> Result<Option<PathBuf>, BoxEr
             engines.push((format!("HTTP check ({n})"), p));
         }
     }
-    if let Some(oso) = results.largest("oso") {
-        let n = oso["employees"].as_u64().unwrap_or(0);
-        if let Some(p) = percentiles(&oso["oso_better"]) {
-            engines.push((format!("oso, better order ({n})"), p));
-        }
-    }
     if engines.is_empty() {
         return Ok(None);
     }
@@ -129,9 +123,11 @@ fn check_latency(dir: &Path, results: &Results) -> Result<Option<PathBuf>, BoxEr
         .enumerate()
     {
         chart
-            .draw_series(engines.iter().enumerate().map(|(i, e)| {
-                Circle::new((SegmentValue::CenterOf(i), e.1[k]), 6, color.filled())
-            }))?
+            .draw_series(
+                engines.iter().enumerate().map(|(i, e)| {
+                    Circle::new((SegmentValue::CenterOf(i), e.1[k]), 6, color.filled())
+                }),
+            )?
             .label(label)
             .legend(move |(x, y)| Circle::new((x + 10, y), 6, color.filled()));
     }
@@ -156,12 +152,18 @@ fn org_size(dir: &Path, results: &Results) -> Result<Option<PathBuf>, BoxError> 
         return Ok(None);
     }
     let series: [(&str, RGBColor, fn(&Json) -> Option<f64>); 4] = [
-        ("initial fixpoint", BLUE, |j| j["initial_fixpoint_s"].as_f64()),
+        ("initial fixpoint", BLUE, |j| {
+            j["initial_fixpoint_s"].as_f64()
+        }),
         ("recompute from scratch (reference)", BLACK, |j| {
             j["reference_recompute_median_s"].as_f64()
         }),
-        ("one move, p99", RED, |j| Some(j["move_p99_us"].as_f64()? / 1e6)),
-        ("one move, p50", GREEN, |j| Some(j["move_p50_us"].as_f64()? / 1e6)),
+        ("one move, p99", RED, |j| {
+            Some(j["move_p99_us"].as_f64()? / 1e6)
+        }),
+        ("one move, p50", GREEN, |j| {
+            Some(j["move_p50_us"].as_f64()? / 1e6)
+        }),
     ];
     let points = |f: fn(&Json) -> Option<f64>| -> Vec<(f64, f64)> {
         runs.iter()
@@ -169,13 +171,20 @@ fn org_size(dir: &Path, results: &Results) -> Result<Option<PathBuf>, BoxError> 
             .collect()
     };
     let all: Vec<(f64, f64)> = series.iter().flat_map(|s| points(s.2)).collect();
-    let (x_lo, x_hi) = all.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
-    let (y_lo, y_hi) = all.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let (x_lo, x_hi) = all.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), p| {
+        (lo.min(p.0), hi.max(p.0))
+    });
+    let (y_lo, y_hi) = all.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), p| {
+        (lo.min(p.1), hi.max(p.1))
+    });
     let path = dir.join("org_size.svg");
     let root = SVGBackend::new(path.as_path(), (900, 560)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption("Org chart cost by company size (log-log)", ("sans-serif", 22))
+        .caption(
+            "Org chart cost by company size (log-log)",
+            ("sans-serif", 22),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(80)

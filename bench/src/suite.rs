@@ -20,26 +20,140 @@ struct Step {
 
 /// The full suite: the figures of `bench/RESULTS.md`.
 const FULL: &[Step] = &[
-    Step { name: "org_chart_10k", args: &["org-chart", "--employees", "10000", "--moves", "500", "--recomputes", "3"] },
-    Step { name: "org_chart_100k", args: &["org-chart", "--employees", "100000", "--moves", "500", "--recomputes", "3"] },
-    Step { name: "org_chart_1m", args: &["org-chart", "--employees", "1000000", "--moves", "200", "--recomputes", "1"] },
-    Step { name: "store_100k", args: &["store", "--employees", "100000"] },
-    Step { name: "ingest_stream_100k", args: &["ingest-stream", "--employees", "100000", "--rates", "250,500,1000,2000", "--seconds", "5"] },
-    Step { name: "http_100k", args: &["http", "--employees", "100000"] },
-    Step { name: "oso_10k", args: &["oso", "--employees", "10000"] },
-    Step { name: "oso_100k", args: &["oso", "--employees", "100000"] },
-    Step { name: "domains", args: &["domains"] },
+    Step {
+        name: "org_chart_10k",
+        args: &[
+            "org-chart",
+            "--employees",
+            "10000",
+            "--moves",
+            "500",
+            "--recomputes",
+            "3",
+        ],
+    },
+    Step {
+        name: "org_chart_100k",
+        args: &[
+            "org-chart",
+            "--employees",
+            "100000",
+            "--moves",
+            "500",
+            "--recomputes",
+            "3",
+        ],
+    },
+    Step {
+        name: "org_chart_1m",
+        args: &[
+            "org-chart",
+            "--employees",
+            "1000000",
+            "--moves",
+            "200",
+            "--recomputes",
+            "1",
+        ],
+    },
+    Step {
+        name: "store_100k",
+        args: &["store", "--employees", "100000"],
+    },
+    Step {
+        name: "ingest_stream_100k",
+        args: &[
+            "ingest-stream",
+            "--employees",
+            "100000",
+            "--rates",
+            "250,500,1000,2000",
+            "--seconds",
+            "5",
+        ],
+    },
+    Step {
+        name: "http_100k",
+        args: &["http", "--employees", "100000"],
+    },
+    Step {
+        name: "domains",
+        args: &["domains"],
+    },
 ];
 
 /// The quick suite: every workload, small.
 const QUICK: &[Step] = &[
-    Step { name: "org_chart_10k", args: &["org-chart", "--employees", "10000", "--moves", "100", "--recomputes", "1"] },
-    Step { name: "org_chart_30k", args: &["org-chart", "--employees", "30000", "--moves", "100", "--recomputes", "1"] },
-    Step { name: "store_10k", args: &["store", "--employees", "10000", "--checks", "20000", "--whos", "1000", "--rounds", "1"] },
-    Step { name: "ingest_stream_10k", args: &["ingest-stream", "--employees", "10000", "--rates", "250,1000", "--seconds", "2"] },
-    Step { name: "http_10k", args: &["http", "--employees", "10000", "--probes", "2000", "--rate", "2000", "--seconds", "2", "--batches", "200"] },
-    Step { name: "oso_10k", args: &["oso", "--employees", "2000"] },
-    Step { name: "domains", args: &["domains", "--quick"] },
+    Step {
+        name: "org_chart_10k",
+        args: &[
+            "org-chart",
+            "--employees",
+            "10000",
+            "--moves",
+            "100",
+            "--recomputes",
+            "1",
+        ],
+    },
+    Step {
+        name: "org_chart_30k",
+        args: &[
+            "org-chart",
+            "--employees",
+            "30000",
+            "--moves",
+            "100",
+            "--recomputes",
+            "1",
+        ],
+    },
+    Step {
+        name: "store_10k",
+        args: &[
+            "store",
+            "--employees",
+            "10000",
+            "--checks",
+            "20000",
+            "--whos",
+            "1000",
+            "--rounds",
+            "1",
+        ],
+    },
+    Step {
+        name: "ingest_stream_10k",
+        args: &[
+            "ingest-stream",
+            "--employees",
+            "10000",
+            "--rates",
+            "250,1000",
+            "--seconds",
+            "2",
+        ],
+    },
+    Step {
+        name: "http_10k",
+        args: &[
+            "http",
+            "--employees",
+            "10000",
+            "--probes",
+            "2000",
+            "--rate",
+            "2000",
+            "--seconds",
+            "2",
+            "--batches",
+            "200",
+        ],
+    },
+    Step {
+        name: "domains",
+        args: &["domains", "--quick"],
+    },
 ];
 
 /// Runs the suite into `out` (default: `bench/results`, or
@@ -58,14 +172,20 @@ pub fn run(quick: bool, out: Option<PathBuf>) -> Result<(), BoxError> {
     let started = Instant::now();
     for step in if quick { QUICK } else { FULL } {
         let json = out.join(format!("{}.json", step.name));
-        eprintln!("== {} ({:.0} s so far)", step.name, started.elapsed().as_secs_f64());
+        eprintln!(
+            "== {} ({:.0} s so far)",
+            step.name,
+            started.elapsed().as_secs_f64()
+        );
         let status = Command::new(&exe)
             .args(step.args)
             .arg("--json")
             .arg(&json)
             .status()?;
         if !status.success() {
-            return Err(format!("{}: `{}` failed ({status})", step.name, step.args.join(" ")).into());
+            return Err(
+                format!("{}: `{}` failed ({status})", step.name, step.args.join(" ")).into(),
+            );
         }
     }
     let drawn = plots::draw(&out)?;
