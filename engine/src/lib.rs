@@ -6,7 +6,8 @@
 //! from scratch by the [`reference`] evaluator (the oracle every other engine
 //! is tested against). Facts and queries are checked against the program
 //! ([`facts`]); values and their canonical text live in [`value`]; every
-//! error is a located [`diagnostic::Diagnostic`]. Why an atom holds or not
+//! error is a located [`diagnostic::Diagnostic`]. When a tuple holds in time
+//! (rules that read `@current_unix_time`) is a [`validity::Validity`]. Why an atom holds or not
 //! — a derivation tree, or the rules that failed — comes from [`explain`].
 
 pub mod ast;
@@ -20,6 +21,7 @@ pub mod plan;
 pub mod program;
 pub mod reference;
 pub mod test_blocks;
+pub mod validity;
 pub mod value;
 
 pub use check::check_policy;
