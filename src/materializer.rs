@@ -134,7 +134,6 @@ impl Materializer {
             &program,
             EngineConfig {
                 workers: config.workers,
-                now: config.now,
                 outputs: Some(allow.into_iter().collect()),
             },
         )?;
@@ -180,7 +179,7 @@ impl Materializer {
         let derived: HashSet<Permission> = diffs
             .diffs
             .into_iter()
-            .filter_map(|(_, tuple, diff)| (diff > 0).then(|| permission(tuple)).flatten())
+            .filter_map(|(_, tuple, _, diff)| (diff > 0).then(|| permission(tuple)).flatten())
             .collect();
         let mut report = OpenReport {
             facts: inserts.len(),
@@ -235,7 +234,7 @@ impl Materializer {
         let permissions = diffs
             .diffs
             .into_iter()
-            .filter_map(|(_, tuple, diff)| {
+            .filter_map(|(_, tuple, _, diff)| {
                 let change = if diff > 0 {
                     storage::Change::Insert
                 } else {

@@ -217,6 +217,18 @@ impl CmpOp {
             CmpOp::Ge => ">=",
         }
     }
+
+    /// The operator with its operands swapped: `a OP b` is `b OP.flipped() a`.
+    pub fn flipped(self) -> CmpOp {
+        match self {
+            CmpOp::Eq => CmpOp::Eq,
+            CmpOp::Ne => CmpOp::Ne,
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+        }
+    }
 }
 
 /// A comparison `left OP right`.

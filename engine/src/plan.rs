@@ -7,6 +7,7 @@
 //! grouped like the program: per component, recursive or not, in dependency
 //! order. Its `Display` shows every rule as Datalog above its operators.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::ast::{ArithOp, CmpOp};
@@ -38,8 +39,6 @@ pub enum Column {
 pub enum PlanExpr {
     /// A slot or a constant.
     Slot(Slot),
-    /// `@current_unix_time`.
-    Now,
     /// Integer arithmetic.
     Arith(ArithOp, Box<PlanExpr>, Box<PlanExpr>),
 }
@@ -88,6 +87,17 @@ pub enum Step {
     },
     /// Append the value of an expression (drop the row if it fails).
     Bind(PlanExpr),
+    /// Restrict the row's validity to the times `T` at which
+    /// `value OP T` holds (or fails, when negated): a comparison with
+    /// `@current_unix_time`, normalized to have the time on the right.
+    During {
+        /// The operator, with the time on its right.
+        op: CmpOp,
+        /// The other operand.
+        value: PlanExpr,
+        /// Whether negated.
+        negated: bool,
+    },
 }
 
 /// Where a rule's rows start.
@@ -118,6 +128,9 @@ pub struct RulePlan {
     pub steps: Vec<Step>,
     /// The head tuple built from each final row.
     pub head_slots: Vec<Slot>,
+    /// Whether its result depends on the time: it compares with
+    /// `@current_unix_time` or reads a timed predicate.
+    pub timed: bool,
 }
 
 /// The plan of one component.
@@ -136,24 +149,75 @@ pub struct ComponentPlan {
 pub struct Plan {
     /// Components in dependency order.
     pub components: Vec<ComponentPlan>,
+    /// The arity of every predicate, by id.
+    pub arity: Vec<usize>,
+    /// The predicates whose tuples depend on the time: their tuples carry a
+    /// [`crate::validity::Validity`].
+    pub timed: BTreeSet<PredId>,
+}
+
+impl Plan {
+    /// Whether `pred`'s tuples carry a validity.
+    pub fn is_timed(&self, pred: PredId) -> bool {
+        self.timed.contains(&pred)
+    }
 }
 
 /// Plans every rule of the program.
 pub fn plan(program: &Program) -> Plan {
+    let mut components: Vec<ComponentPlan> = program
+        .strata
+        .iter()
+        .map(|component| ComponentPlan {
+            preds: component.preds.clone(),
+            recursive: component.recursive,
+            rules: component
+                .rules
+                .iter()
+                .map(|r| plan_rule(*r, &program.rules[*r]))
+                .collect(),
+        })
+        .collect();
+    let timed = mark_timed(&mut components);
     Plan {
-        components: program
-            .strata
-            .iter()
-            .map(|component| ComponentPlan {
-                preds: component.preds.clone(),
-                recursive: component.recursive,
-                rules: component
-                    .rules
-                    .iter()
-                    .map(|r| plan_rule(*r, &program.rules[*r]))
-                    .collect(),
+        components,
+        arity: program.predicates.iter().map(|p| p.arity).collect(),
+        timed,
+    }
+}
+
+/// Marks the rules whose results depend on the time, to a fixpoint: a rule
+/// is timed when it compares with the time or reads a timed predicate, and a
+/// predicate when one of its rules is. Answers the timed predicates.
+fn mark_timed(components: &mut [ComponentPlan]) -> BTreeSet<PredId> {
+    let mut timed = BTreeSet::new();
+    loop {
+        let mut changed = false;
+        for rule in components.iter_mut().flat_map(|c| &mut c.rules) {
+            if !rule.timed && rule.reads_time(&timed) {
+                rule.timed = true;
+                changed = true;
+            }
+            if rule.timed {
+                changed |= timed.insert(rule.head);
+            }
+        }
+        if !changed {
+            return timed;
+        }
+    }
+}
+
+impl RulePlan {
+    /// Whether the rule compares with the time or reads one of `timed`.
+    fn reads_time(&self, timed: &BTreeSet<PredId>) -> bool {
+        let source = matches!(&self.source, Source::Scan { pred, .. } if timed.contains(pred));
+        source
+            || self.steps.iter().any(|step| match step {
+                Step::During { .. } => true,
+                Step::Join { pred, .. } | Step::Antijoin { pred, .. } => timed.contains(pred),
+                _ => false,
             })
-            .collect(),
     }
 }
 
@@ -178,7 +242,9 @@ impl Layout {
             program::Expr::Term(t) => {
                 PlanExpr::Slot(self.term(t).unwrap_or(Slot::Const(Value::Bool(false))))
             }
-            program::Expr::Now => PlanExpr::Now,
+            // The checks allow the time only as a whole side of a
+            // comparison, which becomes `Step::During`.
+            program::Expr::Now => PlanExpr::Slot(Slot::Const(Value::Bool(false))),
             program::Expr::Arith(op, a, b) => {
                 PlanExpr::Arith(*op, Box::new(self.expr(a)), Box::new(self.expr(b)))
             }
@@ -271,11 +337,23 @@ fn plan_rule(index: usize, rule: &Rule) -> RulePlan {
                 left,
                 right,
                 negated,
-            } => Step::Compare {
-                op: *op,
-                left: layout.expr(left),
-                right: layout.expr(right),
-                negated: *negated,
+            } => match (left, right) {
+                (other, program::Expr::Now) => Step::During {
+                    op: *op,
+                    value: layout.expr(other),
+                    negated: *negated,
+                },
+                (program::Expr::Now, other) => Step::During {
+                    op: op.flipped(),
+                    value: layout.expr(other),
+                    negated: *negated,
+                },
+                _ => Step::Compare {
+                    op: *op,
+                    left: layout.expr(left),
+                    right: layout.expr(right),
+                    negated: *negated,
+                },
             },
             Literal::Assign { var, expr } => {
                 let step = Step::Bind(layout.expr(expr));
@@ -299,6 +377,7 @@ fn plan_rule(index: usize, rule: &Rule) -> RulePlan {
         source,
         steps,
         head_slots,
+        timed: false,
     }
 }
 
@@ -412,7 +491,6 @@ fn key_text(columns: &[usize], key: &[Slot]) -> String {
 fn plan_expr(e: &PlanExpr) -> String {
     match e {
         PlanExpr::Slot(s) => slot(s),
-        PlanExpr::Now => "@current_unix_time".to_string(),
         PlanExpr::Arith(op, a, b) => format!("({} {} {})", plan_expr(a), op.symbol(), plan_expr(b)),
     }
 }
@@ -512,6 +590,13 @@ impl fmt::Display for PlanDisplay<'_> {
                             writeln!(f, "    filter {} matches {}", slot(s), describe_test(test))?
                         }
                         Step::Bind(e) => writeln!(f, "    bind {}", plan_expr(e))?,
+                        Step::During { op, value, negated } => writeln!(
+                            f,
+                            "    valid when {}{} {} @current_unix_time",
+                            if *negated { "not " } else { "" },
+                            plan_expr(value),
+                            op.symbol()
+                        )?,
                     }
                 }
                 let head: Vec<String> = rule.head_slots.iter().map(slot).collect();
@@ -522,7 +607,10 @@ impl fmt::Display for PlanDisplay<'_> {
                     head.join(", ")
                 )?;
             }
-            if component.recursive || component.rules.len() > 1 {
+            let timed = component.preds.iter().any(|p| self.plan.is_timed(*p));
+            if timed {
+                writeln!(f, "  union validities per tuple")?;
+            } else if component.recursive || component.rules.len() > 1 {
                 writeln!(f, "  distinct")?;
             }
         }

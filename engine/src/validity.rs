@@ -13,6 +13,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ast::CmpOp;
+
 /// Closed interval `[lo, hi]` of unix seconds, `lo <= hi`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Interval {
@@ -94,6 +96,31 @@ impl Validity {
             }
         }
         Validity { intervals: merged }
+    }
+
+    /// The times `T` at which `value OP T` holds, for an integer `value`.
+    pub fn when(value: i64, op: CmpOp) -> Validity {
+        let from = |lo: Option<i64>| lo.map(|lo| Interval { lo, hi: i64::MAX });
+        let until = |hi: Option<i64>| hi.map(|hi| Interval { lo: i64::MIN, hi });
+        let at = Interval {
+            lo: value,
+            hi: value,
+        };
+        match op {
+            CmpOp::Eq => Validity {
+                intervals: vec![at],
+            },
+            CmpOp::Ne => Validity {
+                intervals: vec![at],
+            }
+            .complement(),
+            // value < T  ⟺  T ≥ value + 1
+            CmpOp::Lt => Validity::from_intervals(from(value.checked_add(1))),
+            CmpOp::Le => Validity::from_intervals(from(Some(value))),
+            // value > T  ⟺  T ≤ value − 1
+            CmpOp::Gt => Validity::from_intervals(until(value.checked_sub(1))),
+            CmpOp::Ge => Validity::from_intervals(until(Some(value))),
+        }
     }
 
     /// The intervals, sorted and disjoint.
@@ -212,6 +239,30 @@ mod tests {
         assert_eq!(v.next_change_after(25), Some(30));
         assert_eq!(v.next_change_after(30), None);
         assert_eq!(Validity::always().next_change_after(0), None);
+    }
+
+    #[test]
+    fn comparisons_with_the_time_become_intervals() {
+        for op in [
+            CmpOp::Eq,
+            CmpOp::Ne,
+            CmpOp::Lt,
+            CmpOp::Le,
+            CmpOp::Gt,
+            CmpOp::Ge,
+        ] {
+            for value in [-3i64, 0, 7, i64::MIN, i64::MAX] {
+                let validity = Validity::when(value, op);
+                for t in [-5i64, -3, -2, 0, 6, 7, 8, i64::MIN, i64::MAX] {
+                    let holds = crate::reference::compare(
+                        op,
+                        &crate::value::Value::Int(value),
+                        &crate::value::Value::Int(t),
+                    );
+                    assert_eq!(validity.contains(t), holds, "{value} {} {t}", op.symbol());
+                }
+            }
+        }
     }
 
     proptest! {

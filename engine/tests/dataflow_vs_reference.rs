@@ -8,13 +8,20 @@
 //! facts change over several epochs (inserts, deletes, re-inserts, cycles);
 //! after every epoch every relation of the dataflow must equal the reference
 //! evaluator's model of the facts present.
+//!
+//! Time: templates compare with `@current_unix_time` (windows, upcoming,
+//! `=`/`!=`, `not`, recursion through timed tuples, negation of timed
+//! relations). The dataflow derives each tuple once with its validity; at
+//! every probe time — before, at the edges of, inside and after each
+//! window — the tuples valid then must equal the reference evaluator's
+//! model with the time replaced by that value.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 
-use engine::dataflow::{accumulate, Engine, EngineConfig};
-use engine::reference::{self, Model};
+use engine::dataflow::{Engine, EngineConfig, TimedModel};
+use engine::reference;
 use engine::{check_policy, Fact, SourceFile, Value};
 use proptest::prelude::*;
 
@@ -76,7 +83,30 @@ const TEMPLATES: &[&[&str]] = &[
         "rb(x, y) if ra(x, z) and e(z, y);",
         "cut(x) if g(x) and not ra(x, x);",
     ],
+    // time windows: the last two seconds, upcoming, a window read from
+    // both sides, one exact second and all others
+    &[
+        "recent(x) if v(x, t) and t + 2 > @current_unix_time;",
+        "upcoming(x, y) if e(x, y) and v(y, t) and t >= @current_unix_time;",
+        "window(x) if v(x, a) and a <= @current_unix_time and @current_unix_time < a + 3;",
+        "exact(x) if v(x, t) and not (t != @current_unix_time);",
+        "other(x, t) if v(x, t) and t != @current_unix_time and t - 1 < @current_unix_time;",
+    ],
+    // recursion carrying validities, with an untimed rule for the same
+    // predicate, and negation of a timed relation
+    &[
+        "reach(x, y) if f(x, y);",
+        "reach(x, y) if e(x, y) and v(y, t) and t - 1 <= @current_unix_time;",
+        "reach(x, y) if reach(x, z) and reach(z, y);",
+        "cold(x, y) if e(x, y) and not reach(x, y);",
+        "later(x) if v(x, t) and t > @current_unix_time;",
+        "idle(x) if g(x) and not later(x) and not reach(x, x);",
+    ],
 ];
+
+/// The times every epoch is checked at: values in `v` are 0..6, so these
+/// cover before, at the edges of, inside and after every window.
+const PROBE_TIMES: std::ops::RangeInclusive<i64> = -3..=9;
 
 const NODES: usize = 5;
 
@@ -148,18 +178,16 @@ fn run_case(
         Ok(p) => p,
         Err(d) => panic!("generated policy rejected:\n{text}\n{}", d.render()),
     };
-    let now = 1_700_000_000;
     let mut engine = Engine::start(
         &program,
         EngineConfig {
             workers,
-            now,
             outputs: None,
         },
     )
     .unwrap_or_else(|e| panic!("engine failed to start: {e}"));
     let mut present: BTreeSet<Fact> = BTreeSet::new();
-    let mut model = Model::default();
+    let mut model = TimedModel::default();
     for (index, epoch) in epochs.iter().enumerate() {
         let changes: Vec<(Fact, bool)> = epoch
             .iter()
@@ -175,24 +203,28 @@ fn run_case(
         let diffs = engine
             .apply(&changes)
             .unwrap_or_else(|e| panic!("epoch failed: {e}"));
-        for (_, _, diff) in &diffs.diffs {
+        for (_, _, validity, diff) in &diffs.diffs {
             assert!(
                 *diff == 1 || *diff == -1,
                 "a diff of {diff}: set semantics broken"
             );
+            assert!(!validity.is_never(), "a tuple derived for no time at all");
         }
-        accumulate(&mut model, &diffs);
-        let expected = reference::evaluate(&program, present.iter(), now);
-        for pred in 0..program.predicates.len() {
-            let got: BTreeSet<&[Value]> = model.tuples(pred).collect();
-            let want: BTreeSet<&[Value]> = expected.tuples(pred).collect();
-            assert_eq!(
-                got,
-                want,
-                "relation `{}` differs after epoch {} on {workers} worker(s)\npolicy:\n{text}",
-                program.pred_name(pred),
-                index + 1
-            );
+        model.accumulate(&diffs);
+        for now in PROBE_TIMES {
+            let expected = reference::evaluate(&program, present.iter(), now);
+            let at = model.at(now);
+            for pred in 0..program.predicates.len() {
+                let got: BTreeSet<&[Value]> = at.tuples(pred).collect();
+                let want: BTreeSet<&[Value]> = expected.tuples(pred).collect();
+                assert_eq!(
+                    got,
+                    want,
+                    "relation `{}` differs at time {now} after epoch {} on {workers} worker(s)\npolicy:\n{text}",
+                    program.pred_name(pred),
+                    index + 1
+                );
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use engine::dataflow::{accumulate, Engine, EngineConfig};
+use engine::dataflow::{Engine, EngineConfig, TimedModel};
 use engine::facts::{answer_lines, parse_query};
 use engine::plan::{plan, PlanDisplay};
 use engine::reference::{self, Model};
@@ -104,20 +104,19 @@ fn run_dataflow(
         program,
         EngineConfig {
             workers,
-            now,
             outputs: Some(vec![output]),
         },
     )
     .map_err(failed)?;
-    let mut model = Model::default();
+    let mut model = TimedModel::default();
     let first: Vec<(Fact, bool)> = base.into_iter().map(|f| (f, true)).collect();
-    accumulate(&mut model, &engine.apply(&first).map_err(failed)?);
+    model.accumulate(&engine.apply(&first).map_err(failed)?);
     for changes in epochs {
         let changes: Vec<(Fact, bool)> = changes
             .iter()
             .map(|c| (c.fact.clone(), c.op == Op::Insert))
             .collect();
-        accumulate(&mut model, &engine.apply(&changes).map_err(failed)?);
+        model.accumulate(&engine.apply(&changes).map_err(failed)?);
     }
-    Ok(model)
+    Ok(model.at(now))
 }

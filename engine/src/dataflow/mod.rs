@@ -24,21 +24,20 @@ use timely::dataflow::operators::probe::Handle as Probe;
 use crate::plan::{plan, Plan};
 use crate::program::{PredId, Program};
 use crate::reference::Model;
+use crate::validity::Validity;
 use crate::value::{Fact, Value};
 
 pub mod datum;
 pub mod render;
 
 use datum::{Interner, Row};
-use render::{render_component, render_recursive, Context, Rel, Relations};
+use render::{render_component, render_recursive, validity_of, Context, Rel, Relations};
 
 /// How to run the engine.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
     /// Number of timely workers (threads), at least 1.
     pub workers: usize,
-    /// The value of `@current_unix_time`.
-    pub now: i64,
     /// Predicates whose diffs are reported; `None` for all.
     pub outputs: Option<Vec<PredId>>,
 }
@@ -62,8 +61,11 @@ pub enum EngineError {
 pub struct EpochDiffs {
     /// The epoch number (1 for the first `apply`).
     pub epoch: u64,
-    /// Consolidated changes: predicate, tuple, +1 (derived) or -1 (retracted).
-    pub diffs: Vec<(PredId, Vec<Value>, i64)>,
+    /// Consolidated changes: predicate, tuple, its validity, +1 (derived)
+    /// or -1 (retracted). A tuple whose validity changes is retracted with
+    /// the old validity and derived with the new one; tuples of untimed
+    /// predicates are valid always.
+    pub diffs: Vec<(PredId, Vec<Value>, Validity, i64)>,
 }
 
 enum Command {
@@ -117,7 +119,7 @@ impl Engine {
         let receivers = Arc::new(receivers);
         let context = Context {
             interner: Arc::clone(&interner),
-            now: config.now,
+            plan: Arc::clone(&plan),
         };
         let worker_plan = Arc::clone(&plan);
         let guards = timely::execute(timely::Config::process(workers), move |worker| {
@@ -218,12 +220,15 @@ impl Engine {
                 *merged.entry((pred, row)).or_default() += diff;
             }
         }
-        let mut diffs: Vec<(PredId, Vec<Value>, i64)> = merged
+        let plan = &self.plan;
+        let mut diffs: Vec<(PredId, Vec<Value>, Validity, i64)> = merged
             .into_iter()
             .filter(|(_, diff)| *diff != 0)
             .filter_map(|((pred, row), diff)| {
-                let values = self.interner.decode_row(&row)?;
-                Some((pred, values, diff as i64))
+                let arity = plan.arity.get(pred).copied().unwrap_or(0);
+                let values = self.interner.decode_row(row.get(..arity)?)?;
+                let validity = Validity::from_intervals(validity_of(&row, arity));
+                Some((pred, values, validity, diff as i64))
             })
             .collect();
         diffs.sort();
@@ -341,18 +346,69 @@ fn run_worker(
     }
 }
 
-/// Folds an epoch's diffs into a model (the set of current tuples).
-pub fn accumulate(model: &mut Model, diffs: &EpochDiffs) {
-    for (pred, tuple, diff) in &diffs.diffs {
-        if model.relations.len() <= *pred {
-            model.relations.resize(*pred + 1, Default::default());
+/// The tuples of a model with the times at which they hold: what a
+/// dataflow's diffs add up to. [`TimedModel::at`] is the model at one time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TimedModel {
+    /// Tuples by predicate id, with their validities.
+    pub relations: Vec<BTreeMap<Vec<Value>, Validity>>,
+}
+
+impl TimedModel {
+    /// Folds an epoch's diffs in: retractions first, then derivations, so
+    /// a validity change (−old, +new) lands whatever the diffs' order.
+    pub fn accumulate(&mut self, diffs: &EpochDiffs) {
+        for (pred, tuple, validity, diff) in &diffs.diffs {
+            if self.relations.len() <= *pred {
+                self.relations.resize(*pred + 1, BTreeMap::new());
+            }
+            if *diff < 0 && self.relations[*pred].get(tuple) == Some(validity) {
+                self.relations[*pred].remove(tuple);
+            }
         }
-        if *diff > 0 {
-            model.relations[*pred].insert(tuple.clone());
-        } else {
-            model.relations[*pred].remove(tuple);
+        for (pred, tuple, validity, diff) in &diffs.diffs {
+            if *diff > 0 {
+                self.relations[*pred].insert(tuple.clone(), validity.clone());
+            }
         }
     }
+
+    /// The model at time `at`: the tuples whose validity contains it.
+    pub fn at(&self, at: i64) -> Model {
+        Model {
+            relations: self
+                .relations
+                .iter()
+                .map(|tuples| {
+                    tuples
+                        .iter()
+                        .filter(|(_, validity)| validity.contains(at))
+                        .map(|(tuple, _)| tuple.clone())
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The model of `program` over `facts`, with validities, computed by the
+/// dataflow on `workers` workers in one epoch.
+pub fn evaluate_timed(
+    program: &Program,
+    facts: &[Fact],
+    workers: usize,
+) -> Result<TimedModel, EngineError> {
+    let mut engine = Engine::start(
+        program,
+        EngineConfig {
+            workers,
+            outputs: None,
+        },
+    )?;
+    let changes: Vec<(Fact, bool)> = facts.iter().map(|f| (f.clone(), true)).collect();
+    let mut model = TimedModel::default();
+    model.accumulate(&engine.apply(&changes)?);
+    Ok(model)
 }
 
 /// The model of `program` over `facts` at time `now`, computed by the
@@ -363,16 +419,5 @@ pub fn evaluate(
     now: i64,
     workers: usize,
 ) -> Result<Model, EngineError> {
-    let mut engine = Engine::start(
-        program,
-        EngineConfig {
-            workers,
-            now,
-            outputs: None,
-        },
-    )?;
-    let changes: Vec<(Fact, bool)> = facts.iter().map(|f| (f.clone(), true)).collect();
-    let mut model = Model::default();
-    accumulate(&mut model, &engine.apply(&changes)?);
-    Ok(model)
+    Ok(evaluate_timed(program, facts, workers)?.at(now))
 }

@@ -8,6 +8,17 @@
 //! each derived relation is made a set with `distinct`. Every worker must
 //! build the same operators in the same order, so only ordered maps are
 //! iterated here.
+//!
+//! Time (DESIGN.md §3): a rule that compares with `@current_unix_time`, or
+//! reads a timed predicate, runs with a [`Stamp`] on each row — the
+//! [`Interval`] of times at which the row holds; a join intersects the
+//! row's interval with the joined tuple's, a comparison with the time
+//! restricts it ([`Validity::when`]), `not` of a timed predicate keeps the
+//! times outside the union of the matching tuples' validities. A timed
+//! relation holds one row per tuple, the tuple followed by its canonical
+//! validity as `lo, hi` integer pairs ([`encode_validity`]); the union of a
+//! tuple's derivations replaces `distinct`. Untimed rules carry the
+//! zero-sized stamp `()`, so a policy without time pays nothing for it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,10 +33,13 @@ use timely::dataflow::Scope;
 use timely::order::Product;
 use timely::progress::Timestamp;
 
+use smallvec::SmallVec;
+
 use crate::ast::{ArithOp, CmpOp};
 use crate::dataflow::datum::{Datum, DatumTest, Interner, Row};
-use crate::plan::{Column, ComponentPlan, PlanExpr, RulePlan, Slot, Source, Step};
+use crate::plan::{Column, ComponentPlan, Plan, PlanExpr, RulePlan, Slot, Source, Step};
 use crate::program::PredId;
+use crate::validity::{Interval, Validity};
 
 /// A relation in some scope.
 pub type Rel<'s, T> = VecCollection<'s, T, Row, isize>;
@@ -36,8 +50,70 @@ type Arrangement<'s, T> = Arranged<'s, TraceAgent<ValSpine<Row, Row, T, isize>>>
 pub struct Context {
     /// The interner, for string ordering and constants.
     pub interner: Arc<Interner>,
-    /// The value of `@current_unix_time`.
-    pub now: i64,
+    /// The plan rendered: arities and timed predicates.
+    pub plan: Arc<Plan>,
+}
+
+/// The validity a row carries through a rule: `()` in a rule that does not
+/// depend on the time (every row holds always), an [`Interval`] in one that
+/// does.
+pub trait Stamp: differential_dataflow::ExchangeData + std::hash::Hash + Copy {
+    /// The stamp of a row that holds always.
+    fn always() -> Self;
+    /// The stamp restricted to `interval`; `None` when nothing is left.
+    /// Untimed rules only ever meet [`Interval::ALWAYS`].
+    fn restrict(self, interval: Interval) -> Option<Self>;
+    /// The times it stands for.
+    fn interval(self) -> Interval;
+}
+
+impl Stamp for () {
+    fn always() -> Self {}
+    fn restrict(self, _interval: Interval) -> Option<Self> {
+        Some(())
+    }
+    fn interval(self) -> Interval {
+        Interval::ALWAYS
+    }
+}
+
+impl Stamp for Interval {
+    fn always() -> Self {
+        Interval::ALWAYS
+    }
+    fn restrict(self, interval: Interval) -> Option<Self> {
+        self.intersect(interval)
+    }
+    fn interval(self) -> Interval {
+        self
+    }
+}
+
+/// Rows with their stamps: a rule's pipeline.
+type Stamped<'s, T, S> = VecCollection<'s, T, (Row, S), isize>;
+
+/// Results of one operator on one row: usually one, sometimes none or a few.
+type Few<S> = SmallVec<[(Row, S); 1]>;
+
+/// The validity of a relation's row: the `lo, hi` pairs after its `arity`
+/// columns, or always when there are none (an untimed relation).
+pub fn validity_of(row: &[Datum], arity: usize) -> impl Iterator<Item = Interval> + '_ {
+    let encoded = row.get(arity..).unwrap_or_default();
+    let always = encoded.is_empty().then_some(Interval::ALWAYS);
+    always
+        .into_iter()
+        .chain(encoded.chunks_exact(2).filter_map(|pair| match pair {
+            [Datum::Int(lo), Datum::Int(hi)] => Interval::new(*lo, *hi),
+            _ => None,
+        }))
+}
+
+/// Appends a validity to a tuple, as `lo, hi` integer pairs.
+pub fn encode_validity(row: &mut Row, intervals: impl IntoIterator<Item = Interval>) {
+    for interval in intervals {
+        row.push(Datum::Int(interval.lo));
+        row.push(Datum::Int(interval.hi));
+    }
 }
 
 /// The relations visible in one scope, with the arrangements and negation
@@ -47,6 +123,7 @@ pub struct Relations<'s, T: Timestamp + Lattice + Ord> {
     pub collections: BTreeMap<PredId, Rel<'s, T>>,
     arrangements: BTreeMap<(PredId, Vec<usize>), Arrangement<'s, T>>,
     negation_keys: BTreeMap<(PredId, Vec<usize>), Rel<'s, T>>,
+    complements: BTreeMap<(PredId, Vec<usize>), Stamped<'s, T, Interval>>,
 }
 
 impl<'s, T: Timestamp + Lattice + Ord> Relations<'s, T> {
@@ -56,6 +133,7 @@ impl<'s, T: Timestamp + Lattice + Ord> Relations<'s, T> {
             collections,
             arrangements: BTreeMap::new(),
             negation_keys: BTreeMap::new(),
+            complements: BTreeMap::new(),
         }
     }
 
@@ -93,6 +171,41 @@ impl<'s, T: Timestamp + Lattice + Ord> Relations<'s, T> {
         self.negation_keys.insert(id, keys.clone());
         Some(keys)
     }
+
+    /// For `not` of a timed predicate: per key of `key_columns`, the times
+    /// at which no tuple with that key holds, one record per interval (keys
+    /// that hold always have none).
+    fn complement(
+        &mut self,
+        pred: PredId,
+        key_columns: &[usize],
+        arity: usize,
+    ) -> Option<Stamped<'s, T, Interval>> {
+        let id = (pred, key_columns.to_vec());
+        if let Some(complement) = self.complements.get(&id) {
+            return Some(complement.clone());
+        }
+        let columns = key_columns.to_vec();
+        let complement = self
+            .collection(pred)?
+            .flat_map(move |tuple| {
+                let key = project(&tuple, &columns);
+                validity_of(&tuple, arity)
+                    .map(|interval| (key.clone(), interval))
+                    .collect::<Vec<_>>()
+            })
+            .reduce(|_key, intervals, out| {
+                let held = intervals
+                    .iter()
+                    .filter(|(_, count)| *count > 0)
+                    .map(|(interval, _)| **interval);
+                for interval in Validity::from_intervals(held).complement().intervals() {
+                    out.push((*interval, 1));
+                }
+            });
+        self.complements.insert(id, complement.clone());
+        Some(complement)
+    }
 }
 
 fn project(tuple: &[Datum], columns: &[usize]) -> Row {
@@ -121,7 +234,6 @@ impl DataSlot {
 #[derive(Clone, Debug)]
 enum DataExpr {
     Slot(DataSlot),
-    Now,
     Arith(ArithOp, Box<DataExpr>, Box<DataExpr>),
 }
 
@@ -135,7 +247,6 @@ fn slot(interner: &Interner, slot: &Slot) -> DataSlot {
 fn expr(interner: &Interner, e: &PlanExpr) -> DataExpr {
     match e {
         PlanExpr::Slot(s) => DataExpr::Slot(slot(interner, s)),
-        PlanExpr::Now => DataExpr::Now,
         PlanExpr::Arith(op, a, b) => DataExpr::Arith(
             *op,
             Box::new(expr(interner, a)),
@@ -145,12 +256,11 @@ fn expr(interner: &Interner, e: &PlanExpr) -> DataExpr {
 }
 
 /// Evaluates an expression; `None` on overflow or a non-integer operand.
-fn eval(e: &DataExpr, row: &[Datum], now: i64) -> Option<Datum> {
+fn eval(e: &DataExpr, row: &[Datum]) -> Option<Datum> {
     match e {
         DataExpr::Slot(s) => s.get(row),
-        DataExpr::Now => Some(Datum::Int(now)),
         DataExpr::Arith(op, a, b) => {
-            let (Datum::Int(a), Datum::Int(b)) = (eval(a, row, now)?, eval(b, row, now)?) else {
+            let (Datum::Int(a), Datum::Int(b)) = (eval(a, row)?, eval(b, row)?) else {
                 return None;
             };
             match op {
@@ -177,33 +287,59 @@ fn compare(interner: &Interner, op: CmpOp, left: Datum, right: Datum) -> bool {
     crate::reference::holds(op, left == right, order)
 }
 
-/// Renders one rule: its head tuples, with multiplicities (not yet distinct).
-fn render_rule<'s, T: Timestamp + Lattice + Ord>(
+/// When `value OP T` holds (`value` being the other operand's result):
+/// only an integer is ordered against the time; `!=` holds for any other
+/// value, and a failed expression holds never.
+fn during(value: Option<Datum>, op: CmpOp, negated: bool) -> Validity {
+    let holds = match value {
+        Some(Datum::Int(v)) => Validity::when(v, op),
+        Some(_) if op == CmpOp::Ne => Validity::always(),
+        _ => Validity::never(),
+    };
+    if negated {
+        holds.complement()
+    } else {
+        holds
+    }
+}
+
+/// Renders one rule: its head tuples with their stamps, with
+/// multiplicities (not yet distinct).
+fn render_rule<'s, T: Timestamp + Lattice + Ord, S: Stamp>(
     relations: &mut Relations<'s, T>,
     rule: &RulePlan,
     unit: Option<&Rel<'s, T>>,
     context: &Context,
-) -> Option<Rel<'s, T>> {
+) -> Option<Stamped<'s, T, S>> {
     let interner = &context.interner;
-    let mut rows = match &rule.source {
-        Source::Unit => unit?.clone(),
+    let arity = |pred: PredId| context.plan.arity.get(pred).copied().unwrap_or(0);
+    let mut rows: Stamped<'s, T, S> = match &rule.source {
+        Source::Unit => unit?.clone().map(|row| (row, S::always())),
         Source::Scan { pred, columns } => {
             let columns: Vec<Result<Column, Datum>> = columns
                 .iter()
                 .map(|c| c.clone().map_err(|v| interner.encode(&v)))
                 .collect();
+            let arity = arity(*pred);
             relations.collection(*pred)?.flat_map(move |tuple| {
                 let mut row = Row::new();
                 for (column, handling) in columns.iter().enumerate() {
-                    let value = tuple.get(column).copied()?;
+                    let Some(value) = tuple.get(column).copied() else {
+                        return Few::new();
+                    };
                     match handling {
-                        Err(constant) if *constant != value => return None,
+                        Err(constant) if *constant != value => return Few::new(),
                         Ok(Column::Bind) => row.push(value),
-                        Ok(Column::Same(slot)) if row.get(*slot) != Some(&value) => return None,
+                        Ok(Column::Same(slot)) if row.get(*slot) != Some(&value) => {
+                            return Few::new()
+                        }
                         _ => {}
                     }
                 }
-                Some(row)
+                validity_of(&tuple, arity)
+                    .filter_map(|interval| S::always().restrict(interval))
+                    .map(|stamp| (row.clone(), stamp))
+                    .collect()
             })
         }
     };
@@ -218,20 +354,26 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
                 let arranged = relations.arranged(*pred, key_columns)?;
                 let key: Vec<DataSlot> = key.iter().map(|s| slot(interner, s)).collect();
                 let rest = rest.clone();
-                rows.map(move |row| (key.iter().filter_map(|s| s.get(&row)).collect::<Row>(), row))
-                    .join_core(arranged, move |_key, row, tuple| {
+                let arity = arity(*pred);
+                rows.map(move |(row, stamp)| (project_slots(&row, &key), (row, stamp)))
+                    .join_core(arranged, move |_key, (row, stamp), tuple| {
                         let mut next = row.clone();
                         for (column, handling) in &rest {
-                            let value = tuple.get(*column).copied()?;
+                            let Some(value) = tuple.get(*column).copied() else {
+                                return Few::new();
+                            };
                             match handling {
                                 Column::Bind => next.push(value),
                                 Column::Same(slot) if next.get(*slot) != Some(&value) => {
-                                    return None
+                                    return Few::new()
                                 }
                                 _ => {}
                             }
                         }
-                        Some(next)
+                        validity_of(tuple, arity)
+                            .filter_map(|interval| stamp.restrict(interval))
+                            .map(|stamp| (next.clone(), stamp))
+                            .collect::<Few<S>>()
                     })
             }
             Step::Antijoin {
@@ -241,9 +383,22 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
             } => {
                 let keys = relations.negation_key(*pred, key_columns)?;
                 let key: Vec<DataSlot> = key.iter().map(|s| slot(interner, s)).collect();
-                rows.map(move |row| (key.iter().filter_map(|s| s.get(&row)).collect::<Row>(), row))
-                    .antijoin(keys)
-                    .map(|(_, row)| row)
+                let keyed = rows.map(move |(row, stamp)| (project_slots(&row, &key), (row, stamp)));
+                let absent = keyed.clone().antijoin(keys).map(|(_, row)| row);
+                if context.plan.is_timed(*pred) {
+                    // Where a key matches, the row holds outside the times
+                    // at which the matching tuples hold.
+                    let complement = relations.complement(*pred, key_columns, arity(*pred))?;
+                    let outside = keyed.join_core(
+                        complement.arrange_by_key(),
+                        |_key, (row, stamp), interval| {
+                            stamp.restrict(*interval).map(|stamp| (row.clone(), stamp))
+                        },
+                    );
+                    absent.concat(outside)
+                } else {
+                    absent
+                }
             }
             Step::Compare {
                 op,
@@ -253,36 +408,127 @@ fn render_rule<'s, T: Timestamp + Lattice + Ord>(
             } => {
                 let (left, right, op, negated) =
                     (expr(interner, left), expr(interner, right), *op, *negated);
-                let (interner, now) = (Arc::clone(interner), context.now);
-                rows.filter(move |row| {
-                    let holds = match (eval(&left, row, now), eval(&right, row, now)) {
+                let interner = Arc::clone(interner);
+                rows.filter(move |(row, _)| {
+                    let holds = match (eval(&left, row), eval(&right, row)) {
                         (Some(l), Some(r)) => compare(&interner, op, l, r),
                         _ => false,
                     };
                     holds != negated
                 })
             }
+            Step::During { op, value, negated } => {
+                let (value, op, negated) = (expr(interner, value), *op, *negated);
+                rows.flat_map(move |(row, stamp)| {
+                    during(eval(&value, &row), op, negated)
+                        .intervals()
+                        .iter()
+                        .filter_map(|interval| stamp.restrict(*interval))
+                        .map(|stamp| (row.clone(), stamp))
+                        .collect::<Few<S>>()
+                })
+            }
             Step::Type { slot: s, test } => {
                 let (s, test): (DataSlot, DatumTest) =
                     (slot(interner, s), interner.type_test(test));
-                rows.filter(move |row| s.get(row).is_some_and(|d| test.accepts(&d)))
+                rows.filter(move |(row, _)| s.get(row).is_some_and(|d| test.accepts(&d)))
             }
             Step::Bind(e) => {
-                let (e, now) = (expr(interner, e), context.now);
-                rows.flat_map(move |mut row| {
-                    let value = eval(&e, &row, now)?;
+                let e = expr(interner, e);
+                rows.flat_map(move |(mut row, stamp)| {
+                    let value = eval(&e, &row)?;
                     row.push(value);
-                    Some(row)
+                    Some((row, stamp))
                 })
             }
         };
     }
     let head: Vec<DataSlot> = rule.head_slots.iter().map(|s| slot(interner, s)).collect();
-    Some(rows.flat_map(move |row| head.iter().map(|s| s.get(&row)).collect::<Option<Row>>()))
+    Some(rows.flat_map(move |(row, stamp)| {
+        let head = head.iter().map(|s| s.get(&row)).collect::<Option<Row>>()?;
+        Some((head, stamp))
+    }))
+}
+
+/// The values of `slots` in a row (a join or antijoin key).
+fn project_slots(row: &[Datum], slots: &[DataSlot]) -> Row {
+    slots.iter().filter_map(|s| s.get(row)).collect()
+}
+
+/// Renders a rule as rows of its head's relation: the head tuple, followed
+/// by the row's interval when the head is timed.
+fn render_head_rows<'s, T: Timestamp + Lattice + Ord>(
+    relations: &mut Relations<'s, T>,
+    rule: &RulePlan,
+    unit: Option<&Rel<'s, T>>,
+    context: &Context,
+) -> Option<Rel<'s, T>> {
+    let head_timed = context.plan.is_timed(rule.head);
+    let stamped = move |(mut row, stamp): (Row, Interval)| {
+        if head_timed {
+            encode_validity(&mut row, [stamp]);
+        }
+        row
+    };
+    if rule.timed {
+        Some(render_rule::<T, Interval>(relations, rule, unit, context)?.map(stamped))
+    } else {
+        Some(
+            render_rule::<T, ()>(relations, rule, unit, context)?
+                .map(move |(row, ())| stamped((row, Interval::ALWAYS))),
+        )
+    }
+}
+
+/// The relation of `pred` from the rows of its facts and rules: a set
+/// (`distinct`) for an untimed predicate; for a timed one, one row per
+/// tuple with the union of the validities of its rows.
+fn set_of<'s, T: Timestamp + Lattice + Ord>(
+    scope: Scope<'s, T>,
+    pred: PredId,
+    facts: Option<Rel<'s, T>>,
+    mut parts: Vec<Rel<'s, T>>,
+    context: &Context,
+) -> Rel<'s, T> {
+    if !context.plan.is_timed(pred) {
+        parts.extend(facts);
+        return concatenate(scope, parts).distinct();
+    }
+    // Facts hold always.
+    parts.extend(facts.map(|f| {
+        f.map(|mut tuple| {
+            encode_validity(&mut tuple, [Interval::ALWAYS]);
+            tuple
+        })
+    }));
+    let arity = context.plan.arity.get(pred).copied().unwrap_or(0);
+    concatenate(scope, parts)
+        .flat_map(move |row| {
+            let tuple: Row = row.iter().take(arity).copied().collect();
+            validity_of(&row, arity)
+                .map(|interval| (tuple.clone(), interval))
+                .collect::<Vec<_>>()
+        })
+        .reduce(|_tuple, intervals, out| {
+            let held = intervals
+                .iter()
+                .filter(|(_, count)| *count > 0)
+                .map(|(interval, _)| **interval);
+            let validity = Validity::from_intervals(held);
+            if !validity.is_never() {
+                let mut encoded = Row::new();
+                encode_validity(&mut encoded, validity.intervals().iter().copied());
+                out.push((encoded, 1));
+            }
+        })
+        .map(|(mut tuple, encoded)| {
+            tuple.extend(encoded);
+            tuple
+        })
 }
 
 /// Renders a non-recursive component in the current scope: each predicate
-/// becomes the distinct union of its facts and its rules' results.
+/// becomes the set of its facts and its rules' results.
 pub fn render_component<'s, T: Timestamp + Lattice + Ord>(
     scope: Scope<'s, T>,
     relations: &mut Relations<'s, T>,
@@ -293,27 +539,25 @@ pub fn render_component<'s, T: Timestamp + Lattice + Ord>(
 ) {
     let mut derived: BTreeMap<PredId, Vec<Rel<'s, T>>> = BTreeMap::new();
     for rule in &component.rules {
-        if let Some(rows) = render_rule(relations, rule, Some(unit), context) {
+        if let Some(rows) = render_head_rows(relations, rule, Some(unit), context) {
             derived.entry(rule.head).or_default().push(rows);
         }
     }
     for pred in &component.preds {
-        let mut parts: Vec<Rel<'s, T>> = derived.remove(pred).unwrap_or_default();
+        let parts: Vec<Rel<'s, T>> = derived.remove(pred).unwrap_or_default();
         if parts.is_empty() {
             if let Some(f) = facts.get(pred) {
                 relations.collections.insert(*pred, f.clone());
             }
             continue;
         }
-        parts.extend(facts.get(pred).cloned());
-        relations
-            .collections
-            .insert(*pred, concatenate(scope, parts).distinct());
+        let set = set_of(scope, *pred, facts.get(pred).cloned(), parts, context);
+        relations.collections.insert(*pred, set);
     }
 }
 
 /// Renders a recursive component as a fixpoint in an iterative scope: one
-/// variable per predicate, set to the distinct union of its facts and rules.
+/// variable per predicate, set to the set of its facts and rules' results.
 pub fn render_recursive<'s>(
     scope: Scope<'s, u64>,
     relations: &mut Relations<'s, u64>,
@@ -349,16 +593,15 @@ pub fn render_recursive<'s>(
         let mut derived: BTreeMap<PredId, Vec<Rel<'_, Product<u64, u64>>>> = BTreeMap::new();
         for rule in &component.rules {
             if let Some(rows) =
-                render_rule(&mut inner_relations, rule, inner_unit.as_ref(), context)
+                render_head_rows(&mut inner_relations, rule, inner_unit.as_ref(), context)
             {
                 derived.entry(rule.head).or_default().push(rows);
             }
         }
         let mut results = Vec::new();
         for (pred, variable) in variables {
-            let mut parts = derived.remove(&pred).unwrap_or_default();
-            parts.extend(inner_facts.get(&pred).cloned());
-            let result = concatenate(inner, parts).distinct();
+            let parts = derived.remove(&pred).unwrap_or_default();
+            let result = set_of(inner, pred, inner_facts.get(&pred).cloned(), parts, context);
             variable.set(result.clone());
             results.push((pred, result.leave(scope)));
         }
