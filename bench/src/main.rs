@@ -175,8 +175,26 @@ enum Workload {
 }
 
 fn main() {
-    let cli = Cli::parse();
-    match cli.workload {
+    if let Err(err) = run(Cli::parse().workload) {
+        eprintln!("error: {err}");
+        std::process::exit(2);
+    }
+}
+
+/// Writes a run's figures as pretty JSON to `json`, if given.
+fn write_json(
+    figures: &serde_json::Value,
+    json: Option<std::path::PathBuf>,
+) -> Result<(), BoxError> {
+    if let Some(path) = json {
+        std::fs::write(&path, format!("{figures:#}\n"))
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn run(workload: Workload) -> Result<(), BoxError> {
+    match workload {
         Workload::OrgChart {
             employees,
             depth,
@@ -186,10 +204,7 @@ fn main() {
             seed,
             json,
         } => {
-            if let Err(err) = org_chart(employees, depth, moves, recomputes, workers, seed, json) {
-                eprintln!("error: {err}");
-                std::process::exit(2);
-            }
+            org_chart(employees, depth, moves, recomputes, workers, seed, json)?;
         }
         Workload::IngestStream {
             employees,
@@ -210,33 +225,16 @@ fn main() {
                 max_latency: Duration::from_millis(max_latency_ms),
                 seed,
             };
-            let written = ingest_stream::run(&args).and_then(|figures| match json {
-                Some(path) => std::fs::write(&path, format!("{figures:#}\n"))
-                    .map_err(|e| format!("cannot write `{}`: {e}", path.display())),
-                None => Ok(()),
-            });
-            if let Err(err) = written {
-                eprintln!("error: {err}");
-                std::process::exit(2);
-            }
+            write_json(&ingest_stream::run(&args)?, json)?;
         }
         Workload::All { quick, out } => {
-            if let Err(err) = bench::suite::run(quick, out) {
-                eprintln!("error: {err}");
-                std::process::exit(2);
+            bench::suite::run(quick, out)?;
+        }
+        Workload::Plots { dir } => {
+            for path in bench::plots::draw(&dir)? {
+                println!("{}", path.display());
             }
         }
-        Workload::Plots { dir } => match bench::plots::draw(&dir) {
-            Ok(drawn) => {
-                for path in drawn {
-                    println!("{}", path.display());
-                }
-            }
-            Err(err) => {
-                eprintln!("error: {err}");
-                std::process::exit(2);
-            }
-        },
         Workload::Http {
             employees,
             depth,
@@ -262,15 +260,7 @@ fn main() {
                 batches,
                 batch_size,
             };
-            let written = bench::http_load::run(&config).and_then(|figures| match json {
-                Some(path) => std::fs::write(&path, format!("{figures:#}\n"))
-                    .map_err(|e| format!("cannot write `{}`: {e}", path.display()).into()),
-                None => Ok(()),
-            });
-            if let Err(err) = written {
-                eprintln!("error: {err}");
-                std::process::exit(2);
-            }
+            write_json(&bench::http_load::run(&config)?, json)?;
         }
         Workload::Store {
             employees,
@@ -297,27 +287,17 @@ fn main() {
                 rounds,
                 db,
             };
-            if let Err(err) = store(config, json) {
-                eprintln!("error: {err}");
-                std::process::exit(2);
-            }
+            store(config, json)?;
         }
         Workload::Domains(args) => {
-            if let Err(err) = bench::domains::main(&args) {
-                eprintln!("error: {err}");
-                std::process::exit(2);
-            }
+            bench::domains::main(&args)?;
         }
     }
+    Ok(())
 }
 
 fn store(config: StoreConfig, json: Option<std::path::PathBuf>) -> Result<(), BoxError> {
-    let figures = bench::store::run(config)?;
-    if let Some(path) = json {
-        std::fs::write(&path, format!("{:#}\n", figures.json()))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    Ok(())
+    write_json(&bench::store::run(config)?.json(), json)
 }
 
 fn micros(d: Duration) -> f64 {
@@ -352,7 +332,6 @@ fn org_chart(
         &program,
         EngineConfig {
             workers,
-            now: 0,
             outputs: Some(vec![manages]),
         },
     )
@@ -445,26 +424,22 @@ fn org_chart(
         arrangement_bytes / facts.len().max(1) as f64
     );
 
-    if let Some(path) = json {
-        let record = serde_json::json!({
-            "workload": "org-chart",
-            "employees": employees,
-            "depth": chart.depth(),
-            "workers": workers,
-            "seed": seed,
-            "base_facts": facts.len(),
-            "derived_pairs": derived,
-            "initial_fixpoint_s": initial_time.as_secs_f64(),
-            "move_p50_us": p50,
-            "move_p99_us": p99,
-            "move_max_us": latency.max(),
-            "moves": moves,
-            "reference_recompute_median_s": recompute_median.as_secs_f64(),
-            "recompute_over_move_p50": micros(recompute_median) / p50.max(1.0),
-            "rss_added_bytes": arrangement_bytes,
-        });
-        std::fs::write(&path, format!("{record:#}\n"))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    Ok(())
+    let record = serde_json::json!({
+        "workload": "org-chart",
+        "employees": employees,
+        "depth": chart.depth(),
+        "workers": workers,
+        "seed": seed,
+        "base_facts": facts.len(),
+        "derived_pairs": derived,
+        "initial_fixpoint_s": initial_time.as_secs_f64(),
+        "move_p50_us": p50,
+        "move_p99_us": p99,
+        "move_max_us": latency.max(),
+        "moves": moves,
+        "reference_recompute_median_s": recompute_median.as_secs_f64(),
+        "recompute_over_move_p50": micros(recompute_median) / p50.max(1.0),
+        "rss_added_bytes": arrangement_bytes,
+    });
+    write_json(&record, json)
 }
