@@ -7,13 +7,16 @@
 //! ratios, because the machine is shared and noisy: `main.rs` runs the
 //! org-chart workload (the dataflow alone) and [`store`] the store workload
 //! (the write path into RocksDB and the read path out of it, against a bare
-//! RocksDB [`raw_peer`] and an in-memory set).
+//! RocksDB [`raw_peer`] and an in-memory set); [`oso_peer`] puts the store's
+//! checks and `who` beside oso, the top-down Polar engine, on the same data
+//! and rules.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod disk;
 pub mod ingest_stream;
 pub mod latency;
 pub mod org_chart;
+pub mod oso_peer;
 pub mod raw_peer;
 pub mod reviews;
 pub mod rng;
