@@ -59,8 +59,28 @@ pub struct Figures<'a> {
     pub load_at_end: String,
 }
 
-/// A measure of one engine.
-type Measure = fn(&Timings) -> Summary;
+/// A percentile of a [`Summary`].
+#[derive(Clone, Copy, Debug)]
+enum At {
+    P50,
+    P99,
+}
+
+impl At {
+    fn of(self, s: &Summary) -> u64 {
+        match self {
+            At::P50 => s.p50_ns,
+            At::P99 => s.p99_ns,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            At::P50 => "p50",
+            At::P99 => "p99",
+        }
+    }
+}
 
 fn checks(t: &Timings) -> Summary {
     t.checks.summary()
@@ -78,28 +98,25 @@ impl Figures<'_> {
             .map(|(_, t)| t)
     }
 
-    /// oso's order with the lower median of `measure`.
-    fn better(&self, measure: impl Fn(&Timings) -> Summary) -> Option<(Order, &Timings)> {
+    /// oso's order with the lower value of `measure` at `at`, and that
+    /// value.
+    fn better(&self, measure: &dyn Fn(&Timings) -> Summary, at: At) -> Option<(Order, u64)> {
         self.timings
             .iter()
             .filter_map(|(e, t)| match e {
-                Engine::Oso(order) => Some((*order, t)),
+                Engine::Oso(order) => Some((*order, measure(t))),
                 Engine::Store => None,
             })
-            .filter(|(_, t)| measure(t).count > 0)
-            .min_by_key(|(_, t)| measure(t).p50_ns)
+            .filter(|(_, s)| s.count > 0)
+            .map(|(order, s)| (order, at.of(&s)))
+            .min_by_key(|(_, ns)| *ns)
     }
 
-    /// The ratios of oso's better order (for `measure`) to the store.
-    fn ratios(&self, measure: Measure) -> Option<(Order, f64, f64)> {
+    /// The ratio of oso's better order at `at` to the store, and the order.
+    fn ratio(&self, measure: &dyn Fn(&Timings) -> Summary, at: At) -> Option<(Order, f64)> {
         let store = measure(self.store()?);
-        let (order, t) = self.better(measure)?;
-        let oso = measure(t);
-        Some((
-            order,
-            ratio(oso.p50_ns, store.p50_ns),
-            ratio(oso.p99_ns, store.p99_ns),
-        ))
+        let (order, oso) = self.better(measure, at)?;
+        Some((order, ratio(oso, at.of(&store))))
     }
 
     fn count(&self, kind: Kind) -> usize {
@@ -116,32 +133,27 @@ fn p50_p99(s: &Summary) -> String {
 
 /// Prints the table.
 pub fn print(f: &Figures<'_>) {
-    let Some(store) = f.store() else { return };
+    if f.store().is_none() {
+        return;
+    }
     println!();
     print!("| measure |");
     for (engine, _) in f.timings {
         print!(" {} |", engine.name().replace('_', ", "));
     }
-    println!(" oso (better order) ÷ store, p50 / p99 |");
+    println!(" oso's better order ÷ store, at p50 / at p99 |");
     println!("|---|{}---|", "---|".repeat(f.timings.len()));
     let row = |label: String, measure: &dyn Fn(&Timings) -> Summary| {
         print!("| {label} |");
         for (_, t) in f.timings {
             print!(" {} |", p50_p99(&measure(t)));
         }
-        let base = measure(store);
-        match f.better(measure) {
-            Some((order, t)) => {
-                let oso = measure(t);
-                println!(
-                    " {:.0}× / {:.0}× ({}) |",
-                    ratio(oso.p50_ns, base.p50_ns),
-                    ratio(oso.p99_ns, base.p99_ns),
-                    order.name()
-                );
-            }
-            None => println!(" |"),
-        }
+        let cells: Vec<String> = [At::P50, At::P99]
+            .into_iter()
+            .filter_map(|at| f.ratio(measure, at))
+            .map(|(order, r)| format!("{r:.0}× ({})", order.name()))
+            .collect();
+        println!(" {} |", cells.join(" / "));
     };
     row(
         format!("check, all {} (p50 / p99)", f.probes.len()),
@@ -162,7 +174,14 @@ pub fn print(f: &Figures<'_>) {
         ),
         &who,
     );
-    if let Some((order, p50, _)) = f.ratios(checks) {
+    let means: Vec<String> = f
+        .timings
+        .iter()
+        .map(|(e, t)| format!("{} {}", e.name(), human(t.checks.summary().mean_ns)))
+        .collect();
+    println!();
+    println!("mean check: {}", means.join(", "));
+    if let Some((order, p50)) = f.ratio(&checks, At::P50) {
         let met = if p50 >= TARGET_RATIO {
             "met"
         } else {
@@ -203,11 +222,24 @@ pub fn json(f: &Figures<'_>) -> Json {
             }),
         );
     }
-    let ratios = |measure: Measure| match f.ratios(measure) {
-        Some((order, p50, p99)) => json!({"better_order": order.name(), "p50": p50, "p99": p99}),
-        None => Json::Null,
+    let ratios = |measure: &dyn Fn(&Timings) -> Summary| {
+        let at = |at: At| match f.ratio(measure, at) {
+            Some((order, r)) => json!({"better_order": order.name(), "ratio": r}),
+            None => Json::Null,
+        };
+        json!({ At::P50.name(): at(At::P50), At::P99.name(): at(At::P99) })
     };
-    let check_ratios = f.ratios(checks);
+    let by_kind: Map<String, Json> = Kind::ALL
+        .iter()
+        .map(|k| {
+            let i = k.index();
+            (
+                k.name().to_string(),
+                ratios(&|t: &Timings| t.by_kind[i].summary()),
+            )
+        })
+        .collect();
+    let check_p50 = f.ratio(&checks, At::P50);
     let c = &f.config;
     json!({
         "workload": "oso",
@@ -228,12 +260,13 @@ pub fn json(f: &Figures<'_>) -> Json {
         "who_rows_mean": f.who_rows.iter().sum::<usize>() as f64 / f.who_rows.len().max(1) as f64,
         "engines": engines,
         "oso_over_store": {
-            "checks": ratios(checks),
-            "who": ratios(who),
+            "checks": ratios(&checks),
+            "checks_by_kind": by_kind,
+            "who": ratios(&who),
         },
         "target": {
             "store_check_faster_than_oso_p50_at_least": TARGET_RATIO,
-            "met": check_ratios.is_some_and(|(_, p50, _)| p50 >= TARGET_RATIO),
+            "met": check_p50.is_some_and(|(_, p50)| p50 >= TARGET_RATIO),
         },
         "who_errors": f
             .who_errors
