@@ -7,11 +7,12 @@
 //! ratios, because the machine is shared and noisy: `main.rs` runs the
 //! org-chart workload (the dataflow alone) and [`store`] the store workload
 //! (the write path into RocksDB and the read path out of it, against a bare
-//! RocksDB [`raw_peer`] and an in-memory set); [`domains`] the four example
-//! policies over generated worlds and their change streams; [`http_load`]
-//! the permission service over loopback HTTP. [`suite`] runs them all at
-//! the sizes `RESULTS.md` reports (or small, `--quick`) and [`plots`] draws
-//! the figures from their JSON.
+//! RocksDB [`raw_peer`] and an in-memory set); [`oso_peer`] puts the store's
+//! checks and `who` beside oso, the top-down Polar engine, on the same data
+//! and rules; [`domains`] the four example policies over generated worlds
+//! and their change streams; [`http_load`] the permission service over
+//! loopback HTTP. [`suite`] runs them all at the sizes `RESULTS.md` reports
+//! (or small, `--quick`) and [`plots`] draws the figures from their JSON.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod disk;
@@ -20,6 +21,7 @@ pub mod http_load;
 pub mod ingest_stream;
 pub mod latency;
 pub mod org_chart;
+pub mod oso_peer;
 pub mod plots;
 pub mod raw_peer;
 pub mod reviews;

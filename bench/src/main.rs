@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use bench::ingest_stream::{self, IngestStreamArgs};
 use bench::org_chart::{manager_fact, OrgChart, CLOSURE_POLICY};
+use bench::oso_peer::OsoConfig;
 use bench::rng::Rng;
 use bench::store::StoreConfig;
 use bench::{rss_bytes, BoxError};
@@ -172,6 +173,29 @@ enum Workload {
     /// generated worlds: materialization blow-up, then a stream of changes
     /// one epoch each, through the write path.
     Domains(bench::domains::DomainsArgs),
+    /// The oso peer: the open-source Polar engine answers the store
+    /// workload's checks and `who` with the recursive rule walking up from
+    /// the employee and down from the manager; answers compared, then timed.
+    Oso {
+        /// Employees (one review each).
+        #[arg(long, default_value_t = 100_000)]
+        employees: usize,
+        /// Levels of the chart.
+        #[arg(long, default_value_t = 12)]
+        depth: usize,
+        /// Checks (half allowed, half denied).
+        #[arg(long, default_value_t = 200)]
+        checks: usize,
+        /// Reviews whose readers are enumerated.
+        #[arg(long, default_value_t = 20)]
+        whos: usize,
+        /// Generator seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Write the figures as JSON to this file.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() {
@@ -291,6 +315,24 @@ fn run(workload: Workload) -> Result<(), BoxError> {
         }
         Workload::Domains(args) => {
             bench::domains::main(&args)?;
+        }
+        Workload::Oso {
+            employees,
+            depth,
+            checks,
+            whos,
+            seed,
+            json,
+        } => {
+            let config = OsoConfig {
+                employees,
+                depth,
+                checks,
+                whos,
+                seed,
+                workers: 2,
+            };
+            write_json(&bench::oso_peer::run(&config)?, json)?;
         }
     }
     Ok(())

@@ -80,6 +80,22 @@ const FULL: &[Step] = &[
         name: "domains",
         args: &["domains"],
     },
+    Step {
+        name: "oso_10k",
+        args: &["oso", "--employees", "10000", "--checks", "400"],
+    },
+    Step {
+        name: "oso_100k",
+        args: &[
+            "oso",
+            "--employees",
+            "100000",
+            "--checks",
+            "200",
+            "--whos",
+            "10",
+        ],
+    },
 ];
 
 /// The quick suite: every workload, small.
@@ -153,6 +169,18 @@ const QUICK: &[Step] = &[
     Step {
         name: "domains",
         args: &["domains", "--quick"],
+    },
+    Step {
+        name: "oso_3k",
+        args: &[
+            "oso",
+            "--employees",
+            "3000",
+            "--checks",
+            "60",
+            "--whos",
+            "5",
+        ],
     },
 ];
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use storage::Permission;
 
-pub use load::Loaded;
+pub use load::{materialize, Loaded};
 pub use reads::{Checks, Scan};
 
 use crate::disk::DirSize;
