@@ -354,7 +354,7 @@ fn org_chart(
     workers: usize,
     seed: u64,
     json: Option<std::path::PathBuf>,
-) -> Result<(), String> {
+) -> Result<(), BoxError> {
     let program =
         check_policy(&SourceFile::new("closure.polar", CLOSURE_POLICY)).map_err(|d| d.render())?;
     let manages = program.pred("manages").ok_or("no `manages`")?;
@@ -389,7 +389,8 @@ fn org_chart(
         return Err(format!(
             "dataflow derived {derived} pairs, expected {}",
             chart.closure_size()
-        ));
+        )
+        .into());
     }
 
     // Single moves: delete the old manager edge, insert the new one, one epoch each.
@@ -421,7 +422,8 @@ fn org_chart(
         return Err(format!(
             "reference derived {reference_pairs} pairs, expected {}",
             chart.closure_size()
-        ));
+        )
+        .into());
     }
     recompute.sort();
     let recompute_median = recompute[recompute.len() / 2];

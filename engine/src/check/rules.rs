@@ -479,6 +479,24 @@ fn as_binding(literal: &Literal, bound: &BTreeSet<VarId>) -> Option<Literal> {
     }
 }
 
+/// The variable of `x = @current_unix_time` (or `@current_unix_time = x`).
+fn binds_time(literal: &Literal) -> Option<VarId> {
+    match literal {
+        Literal::Compare {
+            op: CmpOp::Eq,
+            left,
+            right,
+            negated: false,
+        } => match (left, right) {
+            (Expr::Term(Term::Var(x)), Expr::Now) | (Expr::Now, Expr::Term(Term::Var(x))) => {
+                Some(*x)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Orders a conjunctive body so every literal's variables are bound before
 /// use; reports what cannot be bound.
 fn schedule(
@@ -537,9 +555,22 @@ fn schedule(
             _ => None,
         })
         .collect();
+    // Variables that `x = @current_unix_time` tried to bind: reported once,
+    // here, rather than as unsafe head variables.
+    let mut time_bound = BTreeSet::new();
     for (literal, span) in &pending {
         let unbound_ids: BTreeSet<VarId> =
             literal_vars(literal).difference(&bound).copied().collect();
+        if let Some(var) = binds_time(literal).filter(|v| unbound_ids.contains(v)) {
+            let name = &vars.names[var];
+            errors.push(
+                Diagnostic::new(file, *span, format!("`{name} = @current_unix_time` cannot bind `{name}`: the time is not a value a tuple can hold"))
+                    .with_help(format!("answers are precomputed for every time at once, so a rule compares with the time but cannot keep it; bind `{name}` with an atom and compare, e.g. `visit(d, p, {name}) and {name} <= @current_unix_time`")),
+            );
+            time_bound.insert(var);
+            ok = false;
+            continue;
+        }
         // Reported elsewhere: head variables (below) and variables that
         // occur only under `not`.
         if unbound_ids
@@ -568,7 +599,7 @@ fn schedule(
     }
     for arg in head_args {
         if let Term::Var(v) = arg {
-            if !bound.contains(v) {
+            if !bound.contains(v) && !time_bound.contains(v) {
                 errors.push(
                     Diagnostic::new(
                         file,
