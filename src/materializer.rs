@@ -21,7 +21,7 @@ use engine::program::PredId;
 use engine::{check_policy, Diagnostics, Fact, Program, SourceFile, Value};
 use ingest::{Change, Op};
 use sha2::{Digest, Sha256};
-use storage::{CommitStats, EpochCommit, Permission, Policy, Store, StoreError};
+use storage::{CommitStats, EpochCommit, Permission, Policy, Store, StoreError, Validity};
 
 /// Why the write path failed. Nothing of a failed epoch is committed.
 #[derive(Debug, thiserror::Error)]
@@ -193,12 +193,17 @@ impl Materializer {
                 hash: self.policy_hash.clone(),
                 text: self.program.source.text.clone(),
             };
-            report.rebuilt = Some(
-                self.store
-                    .replace_permissions(next, Some(&policy), derived)?,
-            );
+            report.rebuilt = Some(self.store.replace_permissions(
+                next,
+                Some(&policy),
+                always_valid(derived),
+            )?);
         } else if !self.matches_store(&derived)? {
-            report.repaired = Some(self.store.replace_permissions(next, None, derived)?);
+            report.repaired = Some(self.store.replace_permissions(
+                next,
+                None,
+                always_valid(derived),
+            )?);
         }
         Ok(report)
     }
@@ -207,8 +212,9 @@ impl Materializer {
     fn matches_store(&self, derived: &HashSet<Permission>) -> Result<bool, MaterializeError> {
         let reader = self.store.read()?;
         let mut stored = 0usize;
-        for permission in reader.permissions()? {
-            if !derived.contains(&permission?) {
+        for row in reader.permissions()? {
+            let (permission, validity) = row?;
+            if !validity.is_always() || !derived.contains(&permission) {
                 return Ok(false);
             }
             stored += 1;
@@ -236,12 +242,12 @@ impl Materializer {
             .diffs
             .into_iter()
             .filter_map(|(_, tuple, diff)| {
-                let change = if diff > 0 {
-                    storage::Change::Insert
+                let validity = if diff > 0 {
+                    Validity::always()
                 } else {
-                    storage::Change::Delete
+                    Validity::never()
                 };
-                permission(tuple).map(|p| (p, change))
+                permission(tuple).map(|p| (p, validity))
             })
             .collect();
         let facts = changes
@@ -304,6 +310,11 @@ fn allow_predicate(program: &Program) -> Result<Option<PredId>, MaterializeError
         }
         found => Ok(found),
     }
+}
+
+/// Derived tuples as permissions valid at every time.
+fn always_valid(derived: HashSet<Permission>) -> impl Iterator<Item = (Permission, Validity)> {
+    derived.into_iter().map(|p| (p, Validity::always()))
 }
 
 /// An `allow` tuple as a permission.

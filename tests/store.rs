@@ -38,15 +38,22 @@ fn reference_allow(program: &Program, facts: &FactSet, now: i64) -> Vec<String> 
     lines
 }
 
-/// Every read of the store agrees with `expected` (the sorted `allow` lines).
-fn assert_reads_agree(dir: &Path, expected: &[String], context: &str) {
+/// Every read of the store at `at` agrees with `expected` (the sorted
+/// `allow` lines).
+fn assert_reads_agree(dir: &Path, expected: &[String], at: i64, context: &str) {
     let view = StoreView::open(dir).unwrap();
     if view.program().pred("allow").is_some() {
-        let stored = store_reads::query(&view, "allow(actor, action, resource)").unwrap();
+        let stored = store_reads::query(&view, "allow(actor, action, resource)", at).unwrap();
         assert_eq!(stored, expected, "{context}: stored allow tuples");
     }
     let reader = view.read().unwrap();
-    let permissions: Vec<Permission> = reader.permissions().unwrap().map(Result::unwrap).collect();
+    let permissions: Vec<Permission> = reader
+        .permissions()
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|(_, validity)| validity.contains(at))
+        .map(|(permission, _)| permission)
+        .collect();
     assert_eq!(
         permissions.len(),
         expected.len(),
@@ -61,7 +68,7 @@ fn assert_reads_agree(dir: &Path, expected: &[String], context: &str) {
             let mut allowed = Vec::new();
             for action in &actions {
                 let p = Permission::new(actor.clone(), action.clone(), resource.clone());
-                let checked = reader.check(actor, action, resource).unwrap();
+                let checked = reader.check(actor, action, resource, at).unwrap();
                 assert_eq!(checked, present.contains(&p), "{context}: check {p:?}");
                 if checked {
                     allowed.push(action.clone());
@@ -69,7 +76,7 @@ fn assert_reads_agree(dir: &Path, expected: &[String], context: &str) {
             }
             allowed.sort_by_key(ToString::to_string);
             assert_eq!(
-                reader.actions(actor, resource).unwrap(),
+                reader.actions(actor, resource, at).unwrap(),
                 allowed,
                 "{context}: actions"
             );
@@ -84,7 +91,7 @@ fn assert_reads_agree(dir: &Path, expected: &[String], context: &str) {
                 .collect();
             expected.sort();
             let who: Vec<String> = reader
-                .who(action, resource, None, usize::MAX)
+                .who(action, resource, None, usize::MAX, at)
                 .unwrap()
                 .map(|v| v.unwrap().to_string())
                 .collect();
@@ -132,6 +139,7 @@ fn every_case_loaded_into_a_store_answers_like_the_reference() {
             assert_reads_agree(
                 dir.path(),
                 &reference_allow(&program, &facts, now),
+                now,
                 &context,
             );
             // The case's own expected answers, for its `allow` and base queries.
@@ -144,7 +152,7 @@ fn every_case_loaded_into_a_store_answers_like_the_reference() {
                 let name = query.atom.split('(').next().unwrap().trim();
                 let pred = program.pred(name).unwrap();
                 if name == "allow" || store_reads::is_base(&program, pred) {
-                    let lines = store_reads::query(&view, &query.atom).unwrap();
+                    let lines = store_reads::query(&view, &query.atom, now).unwrap();
                     assert_eq!(lines, query.expected, "{context}: line {}", query.line);
                 }
             }
@@ -185,6 +193,7 @@ fn every_example_policy_setup_loaded_into_a_store_answers_like_the_reference() {
             assert_reads_agree(
                 dir.path(),
                 &reference_allow(&program, &facts, now),
+                now,
                 &context,
             );
         }
@@ -220,8 +229,12 @@ fn org_chart_store(dir: &Path) -> Program {
 fn reopening_verifies_and_repairs_the_materialization() {
     let dir = tempfile::tempdir().unwrap();
     org_chart_store(dir.path());
-    let expected =
-        store_reads::query(&StoreView::open(dir.path()).unwrap(), "allow(a, b, c)").unwrap();
+    let expected = store_reads::query(
+        &StoreView::open(dir.path()).unwrap(),
+        "allow(a, b, c)",
+        DEFAULT_NOW,
+    )
+    .unwrap();
 
     // A clean reopen rebuilds the dataflow and finds nothing to change.
     let (materializer, report) =
@@ -240,14 +253,14 @@ fn reopening_verifies_and_repairs_the_materialization() {
             Value::entity("Review", "r_ceo"),
         );
         let reader = store.read().unwrap();
-        let real = reader.permissions().unwrap().next().unwrap().unwrap();
+        let (real, _) = reader.permissions().unwrap().next().unwrap().unwrap();
         drop(reader);
         store
             .commit_epoch(&EpochCommit {
                 epoch: epoch + 1,
                 permissions: vec![
-                    (bogus, storage::Change::Insert),
-                    (real, storage::Change::Delete),
+                    (bogus, storage::Validity::always()),
+                    (real, storage::Validity::never()),
                 ],
                 ..EpochCommit::default()
             })
@@ -261,7 +274,7 @@ fn reopening_verifies_and_repairs_the_materialization() {
     drop(materializer);
     let view = StoreView::open(dir.path()).unwrap();
     assert_eq!(
-        store_reads::query(&view, "allow(a, b, c)").unwrap(),
+        store_reads::query(&view, "allow(a, b, c)", DEFAULT_NOW).unwrap(),
         expected
     );
 }
@@ -270,8 +283,12 @@ fn reopening_verifies_and_repairs_the_materialization() {
 fn a_new_policy_rebuilds_and_a_bad_one_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     org_chart_store(dir.path());
-    let before =
-        store_reads::query(&StoreView::open(dir.path()).unwrap(), "allow(a, b, c)").unwrap();
+    let before = store_reads::query(
+        &StoreView::open(dir.path()).unwrap(),
+        "allow(a, b, c)",
+        DEFAULT_NOW,
+    )
+    .unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join("policies/org_chart.polar")).unwrap();
 
@@ -285,7 +302,10 @@ fn a_new_policy_rebuilds_and_a_bad_one_changes_nothing() {
     let broken = engine::SourceFile::new("broken.polar", format!("{text}\nallow(x, y) if;"));
     assert!(Materializer::open(dir.path(), Some(broken), &config(DEFAULT_NOW)).is_err());
     let view = StoreView::open(dir.path()).unwrap();
-    assert_eq!(store_reads::query(&view, "allow(a, b, c)").unwrap(), before);
+    assert_eq!(
+        store_reads::query(&view, "allow(a, b, c)", DEFAULT_NOW).unwrap(),
+        before
+    );
     drop(view);
 
     // Dropping the recursive rule (direct managers only) rebuilds.
@@ -296,7 +316,7 @@ fn a_new_policy_rebuilds_and_a_bad_one_changes_nothing() {
     let rebuilt = report.rebuilt.expect("a changed policy rebuilds");
     assert!(rebuilt.revoked > 0 && rebuilt.granted == 0, "{rebuilt:?}");
     let view = StoreView::open(dir.path()).unwrap();
-    let after = store_reads::query(&view, "allow(a, b, c)").unwrap();
+    let after = store_reads::query(&view, "allow(a, b, c)", DEFAULT_NOW).unwrap();
     assert_eq!(after.len(), before.len() - rebuilt.revoked);
 }
 
@@ -306,7 +326,7 @@ fn readers_answer_while_a_writer_holds_the_store() {
     org_chart_store(dir.path());
     let (mut writer, _) = Materializer::open(dir.path(), None, &config(DEFAULT_NOW)).unwrap();
     let view = StoreView::open(dir.path()).unwrap();
-    assert!(store_reads::check(&view, "User:ceo", "read", "Review:r_ann").unwrap());
+    assert!(store_reads::check(&view, "User:ceo", "read", "Review:r_ann", DEFAULT_NOW).unwrap());
     let fact = engine::Fact::new(
         "manager",
         vec![
@@ -329,6 +349,7 @@ fn readers_answer_while_a_writer_holds_the_store() {
         "read",
         "Review:r_ann",
         &PageArgs::default(),
+        DEFAULT_NOW,
         &mut out,
     )
     .unwrap();
@@ -350,6 +371,7 @@ fn list_pages_with_cursors_cover_the_answer_once() {
         "read",
         "Review",
         &PageArgs::default(),
+        DEFAULT_NOW,
         &mut all,
     )
     .unwrap();
@@ -363,7 +385,16 @@ fn list_pages_with_cursors_cover_the_answer_once() {
             cursor: cursor.clone(),
             limit: Some(2),
         };
-        cursor = store_reads::list(&view, "User:ceo", "read", "Review", &page, &mut out).unwrap();
+        cursor = store_reads::list(
+            &view,
+            "User:ceo",
+            "read",
+            "Review",
+            &page,
+            DEFAULT_NOW,
+            &mut out,
+        )
+        .unwrap();
         paged.push_str(&String::from_utf8(out).unwrap());
         if cursor.is_none() {
             break;

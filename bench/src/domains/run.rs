@@ -178,8 +178,9 @@ fn check_visible(store: &Store, epoch: u64) -> Result<(), BoxError> {
         .into());
     }
     let p = &logged.permission;
-    let granted = logged.change == storage::Change::Insert;
-    if reader.check(&p.actor, &p.action, &p.resource)? != granted {
+    let now = permafrost::load::now();
+    let granted = logged.validity.contains(now);
+    if reader.check(&p.actor, &p.action, &p.resource, now)? != granted {
         return Err(
             format!("epoch {epoch}: `check` does not see {p:?} (granted: {granted})").into(),
         );
@@ -258,6 +259,7 @@ pub fn run(domain: &Domain, workers: usize, verify: bool) -> Result<Outcome, Box
     let stored: HashSet<Permission> = store
         .read()?
         .permissions()?
+        .map(|row| row.map(|(permission, _)| permission))
         .collect::<Result<HashSet<Permission>, _>>()?;
     if stored.len() != present {
         return Err(format!(
