@@ -7,6 +7,7 @@
 //! and runs the commands of the `permafrost` binary ([`commands`]). The
 //! language lives in `engine`, the store in `storage`, event handling in
 //! `ingest`.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod commands;
 pub mod demo;

@@ -164,7 +164,7 @@ enum Command {
         #[arg(long)]
         token_file: Option<PathBuf>,
         /// Append one JSON line per answered check (time, actor, action,
-        /// resource, result, epoch, policy version) to this file.
+        /// resource, result, epoch, time answered at, policy version) to this file.
         #[arg(long)]
         decision_log: Option<PathBuf>,
         /// Dataflow worker threads.
@@ -183,6 +183,9 @@ enum Command {
         action: String,
         /// The resource, `Type:id` or `Type{"id"}`.
         resource: String,
+        /// The time of the answer, in unix seconds (default: now).
+        #[arg(long, allow_hyphen_values = true)]
+        at: Option<i64>,
     },
     /// The resources of TYPE that ACTOR may do ACTION on, one per line.
     List {
@@ -197,6 +200,9 @@ enum Command {
         resource_type: String,
         #[command(flatten)]
         page: PageOptions,
+        /// The time of the answer, in unix seconds (default: now).
+        #[arg(long, allow_hyphen_values = true)]
+        at: Option<i64>,
     },
     /// The actors that may do ACTION on RESOURCE, one per line.
     Who {
@@ -209,6 +215,9 @@ enum Command {
         resource: String,
         #[command(flatten)]
         page: PageOptions,
+        /// The time of the answer, in unix seconds (default: now).
+        #[arg(long, allow_hyphen_values = true)]
+        at: Option<i64>,
     },
     /// The actions ACTOR may take on RESOURCE, one per line.
     Actions {
@@ -219,6 +228,9 @@ enum Command {
         actor: String,
         /// The resource, `Type:id` or `Type{"id"}`.
         resource: String,
+        /// The time of the answer, in unix seconds (default: now).
+        #[arg(long, allow_hyphen_values = true)]
+        at: Option<i64>,
     },
     /// Check policies and print their diagnostics.
     CheckPolicy {
@@ -305,7 +317,8 @@ fn run(command: Command) -> Result<i32, CliError> {
             let query = query.unwrap_or_default();
             let (Some(policy), None) = (policy, &db) else {
                 let view = StoreView::open(db.as_deref().unwrap_or(Path::new(".")))?;
-                print_lines(store_reads::query(&view, &query)?);
+                let at = at.unwrap_or_else(now);
+                print_lines(store_reads::query(&view, &query, at)?);
                 return Ok(EXIT_OK);
             };
             if explain_plan {
@@ -344,10 +357,7 @@ fn run(command: Command) -> Result<i32, CliError> {
             facts,
             workers,
         } => {
-            let config = MaterializerConfig {
-                workers,
-                now: now(),
-            };
+            let config = MaterializerConfig { workers };
             println!("{}", commands::load::run(&db, &policy, &facts, &config)?);
             Ok(EXIT_OK)
         }
@@ -374,10 +384,7 @@ fn run(command: Command) -> Result<i32, CliError> {
                     max_latency: Duration::from_millis(max_latency_ms),
                     queue_depth: queue_depth.max(1),
                 },
-                materializer: MaterializerConfig {
-                    workers,
-                    now: now(),
-                },
+                materializer: MaterializerConfig { workers },
                 print_epochs,
             };
             // A followed file is read until the process is stopped; stopping
@@ -421,10 +428,7 @@ fn run(command: Command) -> Result<i32, CliError> {
                 listen,
                 token,
                 decision_log,
-                materializer: MaterializerConfig {
-                    workers,
-                    now: now(),
-                },
+                materializer: MaterializerConfig { workers },
             };
             permafrost::server::run(&args)?;
             Ok(EXIT_OK)
@@ -434,15 +438,19 @@ fn run(command: Command) -> Result<i32, CliError> {
             actor,
             action,
             resource,
+            at,
         } => {
             let view = StoreView::open(&db)?;
-            Ok(if store_reads::check(&view, &actor, &action, &resource)? {
-                println!("allowed");
-                EXIT_OK
-            } else {
-                println!("denied");
-                EXIT_DENIED
-            })
+            let at = at.unwrap_or_else(now);
+            Ok(
+                if store_reads::check(&view, &actor, &action, &resource, at)? {
+                    println!("allowed");
+                    EXIT_OK
+                } else {
+                    println!("denied");
+                    EXIT_DENIED
+                },
+            )
         }
         Command::List {
             db,
@@ -450,6 +458,7 @@ fn run(command: Command) -> Result<i32, CliError> {
             action,
             resource_type,
             page,
+            at,
         } => {
             let view = StoreView::open(&db)?;
             let mut out = std::io::stdout().lock();
@@ -459,6 +468,7 @@ fn run(command: Command) -> Result<i32, CliError> {
                 &action,
                 &resource_type,
                 &page.into(),
+                at.unwrap_or_else(now),
                 &mut out,
             )?;
             print_cursor(next);
@@ -469,10 +479,12 @@ fn run(command: Command) -> Result<i32, CliError> {
             action,
             resource,
             page,
+            at,
         } => {
             let view = StoreView::open(&db)?;
             let mut out = std::io::stdout().lock();
-            let next = store_reads::who(&view, &action, &resource, &page.into(), &mut out)?;
+            let at = at.unwrap_or_else(now);
+            let next = store_reads::who(&view, &action, &resource, &page.into(), at, &mut out)?;
             print_cursor(next);
             Ok(EXIT_OK)
         }
@@ -480,9 +492,11 @@ fn run(command: Command) -> Result<i32, CliError> {
             db,
             actor,
             resource,
+            at,
         } => {
             let view = StoreView::open(&db)?;
-            print_lines(store_reads::actions(&view, &actor, &resource)?);
+            let at = at.unwrap_or_else(now);
+            print_lines(store_reads::actions(&view, &actor, &resource, at)?);
             Ok(EXIT_OK)
         }
         Command::CheckPolicy { policies } => {

@@ -11,7 +11,7 @@
 //! materialization is rebuilt, and a mismatch (a store written by a buggy
 //! build, or edited by hand) is repaired. Both are reported.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ use engine::program::PredId;
 use engine::{check_policy, Diagnostics, Fact, Program, SourceFile, Value};
 use ingest::{Change, Op};
 use sha2::{Digest, Sha256};
-use storage::{CommitStats, EpochCommit, Permission, Policy, Store, StoreError};
+use storage::{CommitStats, EpochCommit, Permission, Policy, Store, StoreError, Validity};
 
 /// Why the write path failed. Nothing of a failed epoch is committed.
 #[derive(Debug, thiserror::Error)]
@@ -56,8 +56,6 @@ pub enum MaterializeError {
 pub struct MaterializerConfig {
     /// Timely worker threads.
     pub workers: usize,
-    /// The value of `@current_unix_time` while materializing.
-    pub now: i64,
 }
 
 /// What opening a store found and did.
@@ -176,10 +174,11 @@ impl Materializer {
         }
         let inserts: Vec<(Fact, bool)> = facts.into_iter().map(|f| (f, true)).collect();
         let diffs = self.engine.apply(&inserts)?;
-        let derived: HashSet<Permission> = diffs
+        let derived: HashMap<Permission, Validity> = diffs
             .diffs
             .into_iter()
-            .filter_map(|(_, tuple, _, diff)| (diff > 0).then(|| permission(tuple)).flatten())
+            .filter(|(_, _, _, diff)| *diff > 0)
+            .filter_map(|(_, tuple, validity, _)| Some((permission(tuple)?, validity)))
             .collect();
         let mut report = OpenReport {
             facts: inserts.len(),
@@ -202,12 +201,16 @@ impl Materializer {
         Ok(report)
     }
 
-    /// Whether the stored tuples are exactly `derived`.
-    fn matches_store(&self, derived: &HashSet<Permission>) -> Result<bool, MaterializeError> {
+    /// Whether the stored tuples and their validities are exactly `derived`.
+    fn matches_store(
+        &self,
+        derived: &HashMap<Permission, Validity>,
+    ) -> Result<bool, MaterializeError> {
         let reader = self.store.read()?;
         let mut stored = 0usize;
-        for permission in reader.permissions()? {
-            if !derived.contains(&permission?) {
+        for row in reader.permissions()? {
+            let (permission, validity) = row?;
+            if derived.get(&permission) != Some(&validity) {
                 return Ok(false);
             }
             stored += 1;
@@ -231,18 +234,7 @@ impl Materializer {
             .map(|c| (c.fact.clone(), c.op == Op::Insert))
             .collect();
         let diffs = self.engine.apply(&inputs)?;
-        let permissions = diffs
-            .diffs
-            .into_iter()
-            .filter_map(|(_, tuple, _, diff)| {
-                let change = if diff > 0 {
-                    storage::Change::Insert
-                } else {
-                    storage::Change::Delete
-                };
-                permission(tuple).map(|p| (p, change))
-            })
-            .collect();
+        let permissions = net_permissions(diffs.diffs);
         let facts = changes
             .iter()
             .map(|c| {
@@ -303,6 +295,24 @@ fn allow_predicate(program: &Program) -> Result<Option<PredId>, MaterializeError
         }
         found => Ok(found),
     }
+}
+
+/// An epoch's `allow` diffs netted per tuple: its validity after the epoch,
+/// [`Validity::never`] when it was retracted and not derived again (a
+/// validity change comes as a retraction and a derivation, in any order).
+fn net_permissions(diffs: Vec<(PredId, Vec<Value>, Validity, i64)>) -> Vec<(Permission, Validity)> {
+    let mut after: HashMap<Permission, Validity> = HashMap::new();
+    for (_, tuple, validity, diff) in diffs {
+        let Some(permission) = permission(tuple) else {
+            continue;
+        };
+        if diff > 0 {
+            after.insert(permission, validity);
+        } else {
+            after.entry(permission).or_insert_with(Validity::never);
+        }
+    }
+    after.into_iter().collect()
 }
 
 /// An `allow` tuple as a permission.

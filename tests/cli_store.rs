@@ -224,3 +224,94 @@ fn foreign_and_corrupted_directories_are_refused_without_panic() {
         assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     }
 }
+
+#[test]
+fn reads_answer_at_the_time_given_by_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store");
+    load_org_chart(&db);
+    // A permission that holds only in [1000, 2000], written as a time-aware
+    // materializer would.
+    {
+        let store = storage::Store::open(&db).unwrap();
+        let zed = storage::Permission::new(
+            engine::Value::entity("User", "zed"),
+            engine::Value::str("read"),
+            engine::Value::entity("Review", "r_ann"),
+        );
+        let validity = storage::Validity::from_intervals(storage::Interval::new(1000, 2000));
+        store
+            .commit_epoch(&storage::EpochCommit {
+                epoch: store.committed_epoch().unwrap() + 1,
+                permissions: vec![(zed, validity)],
+                ..storage::EpochCommit::default()
+            })
+            .unwrap();
+    }
+    let db = db.to_str().unwrap();
+    let check = |at: &str| {
+        let out = permafrost(&[
+            "check",
+            "--db",
+            db,
+            "User:zed",
+            "read",
+            "Review:r_ann",
+            "--at",
+            at,
+        ]);
+        (out.status.code(), stdout(&out))
+    };
+    let denied = (Some(1), "denied\n".to_string());
+    let allowed = (Some(0), "allowed\n".to_string());
+    assert_eq!(check("999"), denied);
+    assert_eq!(check("1000"), allowed);
+    assert_eq!(check("2000"), allowed);
+    assert_eq!(check("2001"), denied);
+    assert_eq!(check("-5"), denied);
+    // Without `--at`: now, long after 2000.
+    let now = permafrost(&["check", "--db", db, "User:zed", "read", "Review:r_ann"]);
+    assert_eq!(now.status.code(), Some(1));
+    let lines = |args: &[&str]| {
+        let out = permafrost(args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let who_1500 = lines(&["who", "--db", db, "read", "Review:r_ann", "--at", "1500"]);
+    assert!(who_1500.contains("User{\"zed\"}\n"), "{who_1500}");
+    assert!(who_1500.contains("User{\"ceo\"}\n"), "{who_1500}");
+    let who_now = lines(&["who", "--db", db, "read", "Review:r_ann"]);
+    assert!(!who_now.contains("zed"), "{who_now}");
+    assert!(who_now.contains("User{\"ceo\"}\n"), "{who_now}");
+    let list = |at: &str| lines(&["list", "--db", db, "User:zed", "read", "Review", "--at", at]);
+    assert_eq!(list("1000"), "Review{\"r_ann\"}\n");
+    assert_eq!(list("3000"), "");
+    let actions = |at: &str| {
+        lines(&[
+            "actions",
+            "--db",
+            db,
+            "User:zed",
+            "Review:r_ann",
+            "--at",
+            at,
+        ])
+    };
+    assert_eq!(actions("2000"), "\"read\"\n");
+    assert_eq!(actions("2001"), "");
+    let query = |at: &str| {
+        lines(&[
+            "query",
+            "--db",
+            db,
+            "--at",
+            at,
+            r#"allow(User{"zed"}, a, r)"#,
+        ])
+    };
+    assert_eq!(
+        query("1500"),
+        "allow(User{\"zed\"}, \"read\", Review{\"r_ann\"})\n"
+    );
+    assert_eq!(query("999"), "");
+}

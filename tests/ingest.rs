@@ -153,7 +153,7 @@ fn assert_store_is(db: &Path, program: &Program, facts: &FactSet, context: &str)
     expected.sort();
     drop(reader);
     let view = StoreView::open(db).unwrap();
-    let got = store_reads::query(&view, "allow(a, b, c)").unwrap();
+    let got = store_reads::query(&view, "allow(a, b, c)", permafrost::load::now()).unwrap();
     assert_eq!(got, expected, "{context}: stored allow tuples");
 }
 
@@ -458,7 +458,10 @@ fn a_followed_file_is_applied_as_it_grows_and_across_a_rotation() {
     let holds = |m: usize, e: usize| {
         let view = StoreView::open(&f.db).unwrap();
         let atom = format!(r#"manager(User{{"u{m}"}}, User{{"u{e}"}})"#);
-        store_reads::query(&view, &atom).unwrap().len() == 1
+        store_reads::query(&view, &atom, permafrost::load::now())
+            .unwrap()
+            .len()
+            == 1
     };
     let append = |text: &str| {
         use std::io::Write;

@@ -155,6 +155,51 @@ fn reads_writes_tokens_and_bad_requests() {
         "{allowed}"
     );
     let epoch = allowed["epoch"].as_u64().unwrap();
+    // Answered at the server's clock unless the request says when.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let at = allowed["at"].as_i64().unwrap();
+    assert!((now - 5..=now + 5).contains(&at), "{allowed}");
+    let (_, then) = post(
+        &server,
+        "/v1/check",
+        &json!({"actor": user("ceo"), "action": "read", "resource": review("r_ann"), "at": -42}),
+    );
+    assert_eq!((&then["allowed"], &then["at"]), (&json!(true), &json!(-42)));
+    for (path, body) in [
+        ("/v1/check/batch", json!({"checks": [], "at": 7})),
+        (
+            "/v1/list",
+            json!({"actor": user("ceo"), "action": "read", "resource_type": "Review", "at": 7}),
+        ),
+        (
+            "/v1/who",
+            json!({"action": "read", "resource": review("r_ann"), "at": 7}),
+        ),
+        (
+            "/v1/actions",
+            json!({"actor": user("ceo"), "resource": review("r_ann"), "at": 7}),
+        ),
+        (
+            "/v1/explain",
+            json!({"actor": user("ceo"), "action": "read", "resource": review("r_ann"), "at": 7}),
+        ),
+    ] {
+        let (status, answer) = post(&server, path, &body);
+        assert_eq!(
+            (status, &answer["at"]),
+            (200, &json!(7)),
+            "{path}: {answer}"
+        );
+    }
+    let (status, _) = post(
+        &server,
+        "/v1/check",
+        &json!({"actor": user("ceo"), "action": "read", "resource": review("r_ann"), "at": "noon"}),
+    );
+    assert!((400..500).contains(&status), "{status}");
     let (_, denied) = post(
         &server,
         "/v1/check",
@@ -623,6 +668,9 @@ fn policy_hot_reload_metrics_and_decision_log() {
     assert_eq!(decisions[2]["policy_version"], json!(version));
     assert_eq!(decisions[2]["epoch"], json!(epoch));
     assert_eq!(decisions[2]["actor"], user("ceo"));
+    assert!(decisions
+        .iter()
+        .all(|d| d["at"].as_i64().unwrap() > 1_700_000_000));
     assert_ne!(
         decisions[0]["policy_version"],
         decisions[2]["policy_version"]

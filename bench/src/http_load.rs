@@ -90,7 +90,6 @@ pub fn run(config: &HttpLoadConfig) -> Result<Json, BoxError> {
         decision_log: None::<PathBuf>,
         materializer: MaterializerConfig {
             workers: config.workers,
-            now: 0,
         },
     })?;
     let server = tokio::runtime::Builder::new_multi_thread()
@@ -178,10 +177,11 @@ fn in_process_checks(store: &storage::Store, picks: &[(Tuple, bool)]) -> Result<
             )
         })
         .collect();
+    let now = permafrost::load::now();
     for round in 0..2 {
         for (actor, action, resource, allowed) in &values {
             let started = Instant::now();
-            let got = store.read()?.check(actor, action, resource)?;
+            let got = store.read()?.check(actor, action, resource, now)?;
             if round == 1 {
                 latency.record(started.elapsed())?;
             }

@@ -87,7 +87,6 @@ pub fn run(args: &IngestStreamArgs) -> Result<serde_json::Value, String> {
     let policy = engine::SourceFile::new("policies/org_chart.polar", POLICY);
     let config = MaterializerConfig {
         workers: args.workers,
-        now: 0,
     };
     let (mut materializer, _) =
         Materializer::open(dir.path(), Some(policy), &config).map_err(|e| e.to_string())?;

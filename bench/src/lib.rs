@@ -11,12 +11,15 @@
 //! checks and `who` beside oso, the top-down Polar engine, on the same data
 //! and rules; [`domains`] the four example policies over generated worlds
 //! and their change streams; [`http_load`] the permission service over
-//! loopback HTTP. [`suite`] runs them all at the sizes `RESULTS.md` reports
+//! loopback HTTP; [`hospital_time`] permissions bounded in time (a
+//! hospital's visits) beside the same tuples stored without intervals.
+//! [`suite`] runs them all at the sizes `RESULTS.md` reports
 //! (or small, `--quick`) and [`plots`] draws the figures from their JSON.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod disk;
 pub mod domains;
+pub mod hospital_time;
 pub mod http_load;
 pub mod ingest_stream;
 pub mod latency;

@@ -173,6 +173,10 @@ enum Workload {
     /// generated worlds: materialization blow-up, then a stream of changes
     /// one epoch each, through the write path.
     Domains(bench::domains::DomainsArgs),
+    /// Time-bounded permissions: a hospital's visit history materialized
+    /// with validity intervals, checks at a time beside an untimed peer,
+    /// and a stream of new visits.
+    HospitalTime(bench::hospital_time::HospitalTimeArgs),
     /// The oso peer: the open-source Polar engine answers the store
     /// workload's checks and `who` with the recursive rule walking up from
     /// the employee and down from the manager; answers compared, then timed.
@@ -315,6 +319,9 @@ fn run(workload: Workload) -> Result<(), BoxError> {
         }
         Workload::Domains(args) => {
             bench::domains::main(&args)?;
+        }
+        Workload::HospitalTime(args) => {
+            write_json(&bench::hospital_time::run(&args)?, args.json.clone())?;
         }
         Workload::Oso {
             employees,

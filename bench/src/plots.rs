@@ -143,6 +143,10 @@ fn check_latency(dir: &Path, results: &Results) -> Result<Option<PathBuf>, BoxEr
     Ok(Some(path))
 }
 
+/// A plotted series: its label, its colour, and how to read its value from
+/// a run's JSON.
+type Series = (&'static str, RGBColor, fn(&Json) -> Option<f64>);
+
 /// The org chart workload by company size: the initial fixpoint, a
 /// recomputation from scratch, and one manager move (p50, p99), in
 /// seconds, log-log.
@@ -151,7 +155,7 @@ fn org_size(dir: &Path, results: &Results) -> Result<Option<PathBuf>, BoxError> 
     if runs.len() < 2 {
         return Ok(None);
     }
-    let series: [(&str, RGBColor, fn(&Json) -> Option<f64>); 4] = [
+    let series: [Series; 4] = [
         ("initial fixpoint", BLUE, |j| {
             j["initial_fixpoint_s"].as_f64()
         }),

@@ -81,6 +81,10 @@ const FULL: &[Step] = &[
         args: &["domains"],
     },
     Step {
+        name: "hospital_time_1m",
+        args: &["hospital-time"],
+    },
+    Step {
         name: "oso_10k",
         args: &["oso", "--employees", "10000", "--checks", "400"],
     },
@@ -169,6 +173,22 @@ const QUICK: &[Step] = &[
     Step {
         name: "domains",
         args: &["domains", "--quick"],
+    },
+    Step {
+        name: "hospital_time_50k",
+        args: &[
+            "hospital-time",
+            "--doctors",
+            "100",
+            "--patients",
+            "5000",
+            "--visits",
+            "50000",
+            "--checks",
+            "5000",
+            "--seconds",
+            "2",
+        ],
     },
     Step {
         name: "oso_3k",

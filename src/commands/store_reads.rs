@@ -1,7 +1,9 @@
 //! The read commands of a store: `check`, `list`, `who`, `actions` and
 //! `query --db`. They open the store read-only (a RocksDB secondary), so
 //! they answer while another process — `load`, `ingest` or `serve` — writes
-//! it, and never touch the dataflow: every answer is at the committed epoch.
+//! it, and never touch the dataflow: every answer is at the committed epoch,
+//! at a time (`--at`, unix seconds; default now) that the stored validities
+//! are compared with.
 
 use std::io::Write;
 use std::path::Path;
@@ -47,16 +49,20 @@ impl StoreView {
     }
 }
 
-/// `check ACTOR ACTION RESOURCE`: whether the tuple is materialized.
+/// `check ACTOR ACTION RESOURCE`: whether the tuple is materialized and
+/// valid at `at`.
 pub fn check(
     view: &StoreView,
     actor: &str,
     action: &str,
     resource: &str,
+    at: i64,
 ) -> Result<bool, CliError> {
     let actor = parse_entity(view.program(), actor)?;
     let resource = parse_entity(view.program(), resource)?;
-    Ok(view.read()?.check(&actor, &Value::str(action), &resource)?)
+    Ok(view
+        .read()?
+        .check(&actor, &Value::str(action), &resource, at)?)
 }
 
 /// Where a paged answer starts and how long it may be.
@@ -68,14 +74,16 @@ pub struct PageArgs {
     pub limit: Option<usize>,
 }
 
-/// `list ACTOR ACTION TYPE`: writes the resources one per line, streamed;
-/// answers the cursor of the next page when the limit cut the answer.
+/// `list ACTOR ACTION TYPE`: writes the resources (at `at`) one per line,
+/// streamed; answers the cursor of the next page when the limit cut the
+/// answer.
 pub fn list(
     view: &StoreView,
     actor: &str,
     action: &str,
     resource_type: &str,
     page: &PageArgs,
+    at: i64,
     out: &mut impl Write,
 ) -> Result<Option<String>, CliError> {
     let actor = parse_entity(view.program(), actor)?;
@@ -87,17 +95,20 @@ pub fn list(
         resource_type,
         page.cursor.as_deref(),
         page.limit.unwrap_or(usize::MAX),
+        at,
     )?;
     write_page(rows, out)
 }
 
-/// `who ACTION RESOURCE`: writes the actors one per line, streamed; answers
-/// the cursor of the next page when the limit cut the answer.
+/// `who ACTION RESOURCE`: writes the actors (at `at`) one per line,
+/// streamed; answers the cursor of the next page when the limit cut the
+/// answer.
 pub fn who(
     view: &StoreView,
     action: &str,
     resource: &str,
     page: &PageArgs,
+    at: i64,
     out: &mut impl Write,
 ) -> Result<Option<String>, CliError> {
     let resource = parse_entity(view.program(), resource)?;
@@ -107,6 +118,7 @@ pub fn who(
         &resource,
         page.cursor.as_deref(),
         page.limit.unwrap_or(usize::MAX),
+        at,
     )?;
     write_page(rows, out)
 }
@@ -121,22 +133,28 @@ fn write_page(
     Ok(rows.next_cursor())
 }
 
-/// `actions ACTOR RESOURCE`: the actions, sorted by canonical form.
-pub fn actions(view: &StoreView, actor: &str, resource: &str) -> Result<Vec<Value>, CliError> {
+/// `actions ACTOR RESOURCE`: the actions at `at`, sorted by canonical form.
+pub fn actions(
+    view: &StoreView,
+    actor: &str,
+    resource: &str,
+    at: i64,
+) -> Result<Vec<Value>, CliError> {
     let actor = parse_entity(view.program(), actor)?;
     let resource = parse_entity(view.program(), resource)?;
-    Ok(view.read()?.actions(&actor, &resource)?)
+    Ok(view.read()?.actions(&actor, &resource, at)?)
 }
 
-/// `query --db DIR 'atom'`: the matching ground atoms of `allow` or of a
-/// base relation, from the store, in the canonical output of `query`.
-pub fn query(view: &StoreView, atom: &str) -> Result<Vec<String>, CliError> {
+/// `query --db DIR 'atom'`: the matching ground atoms of `allow` (valid at
+/// `at`) or of a base relation, from the store, in the canonical output of
+/// `query`.
+pub fn query(view: &StoreView, atom: &str, at: i64) -> Result<Vec<String>, CliError> {
     let program = view.program();
     let query = parse_query(program, &SourceFile::new("<query>", atom.to_string()))?;
     let reader = view.read()?;
     let name = program.pred_name(query.pred);
     let tuples = if name == "allow" && query.args.len() == 3 {
-        allow_tuples(&reader, &query)?
+        allow_tuples(&reader, &query, at)?
     } else if is_base(program, query.pred) {
         let mut tuples = Vec::new();
         for fact in reader.facts()? {
@@ -164,10 +182,11 @@ pub fn is_base(program: &Program, pred: usize) -> bool {
     program.predicates[pred].declared.is_some() && program.rules.iter().all(|r| r.head != pred)
 }
 
-/// The `allow` tuples that may match the query: through an index when the
-/// resource and the actor or action are constants, else a full scan (a
-/// resource may be any value, so a scan by resource type could miss some).
-fn allow_tuples(reader: &Reader<'_>, query: &Query) -> Result<Vec<Vec<Value>>, CliError> {
+/// The `allow` tuples valid at `at` that may match the query: through an
+/// index when the resource and the actor or action are constants, else a
+/// full scan (a resource may be any value, so a scan by resource type could
+/// miss some).
+fn allow_tuples(reader: &Reader<'_>, query: &Query, at: i64) -> Result<Vec<Vec<Value>>, CliError> {
     let constant = |i: usize| match &query.args[i] {
         Term::Const(value) => Some(value.clone()),
         _ => None,
@@ -175,19 +194,21 @@ fn allow_tuples(reader: &Reader<'_>, query: &Query) -> Result<Vec<Vec<Value>>, C
     let mut tuples = Vec::new();
     match (constant(0), constant(1), constant(2)) {
         (Some(actor), _, Some(resource)) => {
-            for action in reader.actions(&actor, &resource)? {
+            for action in reader.actions(&actor, &resource, at)? {
                 tuples.push(vec![actor.clone(), action, resource.clone()]);
             }
         }
         (_, Some(action), Some(resource)) => {
-            for actor in reader.who(&action, &resource, None, usize::MAX)? {
+            for actor in reader.who(&action, &resource, None, usize::MAX, at)? {
                 tuples.push(vec![actor?, action.clone(), resource.clone()]);
             }
         }
         _ => {
-            for permission in reader.permissions()? {
-                let p = permission?;
-                tuples.push(vec![p.actor, p.action, p.resource]);
+            for row in reader.permissions()? {
+                let (p, validity) = row?;
+                if validity.contains(at) {
+                    tuples.push(vec![p.actor, p.action, p.resource]);
+                }
             }
         }
     }

@@ -66,7 +66,6 @@ pub fn run(args: &DemoArgs) -> Result<String, CliError> {
     ));
     let config = MaterializerConfig {
         workers: args.workers,
-        now: crate::load::now(),
     };
     let policy = SourceFile::new("policies/org_chart.polar", POLICY);
     let started = std::time::Instant::now();

@@ -14,6 +14,7 @@ use storage::Store;
 use super::org::{event_line, review, user, Org, Rng};
 use super::DemoArgs;
 use crate::error::CliError;
+use crate::load::now;
 use crate::materializer::Materializer;
 use crate::pipeline::commit_epochs;
 
@@ -102,7 +103,7 @@ pub fn check_latency(
         let (m, e, expected) = random_check(org, rng);
         let (actor, resource) = (user(m), review(e));
         let started = Instant::now();
-        let allowed = store.read()?.check(&actor, &comment, &resource)?;
+        let allowed = store.read()?.check(&actor, &comment, &resource, now())?;
         latencies.saturating_record(nanos(started.elapsed()));
         if allowed != expected {
             return Err(CliError::Other(format!(
@@ -127,7 +128,7 @@ pub fn who_latency(
         let started = Instant::now();
         let reader = store.read()?;
         let mut count = 0usize;
-        for actor in reader.who(&comment, &resource, None, usize::MAX)? {
+        for actor in reader.who(&comment, &resource, None, usize::MAX, now())? {
             actor?;
             count += 1;
         }
@@ -217,7 +218,7 @@ fn spawn_checker(
             while !stop.load(Ordering::Relaxed) {
                 let (m, e) = (rng.below(people), rng.below(people));
                 let started = Instant::now();
-                std::hint::black_box(store.read()?.check(&user(m), &comment, &review(e))?);
+                std::hint::black_box(store.read()?.check(&user(m), &comment, &review(e), now())?);
                 latencies.saturating_record(nanos(started.elapsed()));
                 std::thread::sleep(Duration::from_micros(50));
             }
@@ -241,10 +242,11 @@ pub fn visibility(
         let changes = org.move_under(e, new);
         let started = Instant::now();
         materializer.apply(&changes, Vec::new())?;
-        let visible = materializer
-            .store()
-            .read()?
-            .check(&user(new), &comment, &review(e))?;
+        let visible =
+            materializer
+                .store()
+                .read()?
+                .check(&user(new), &comment, &review(e), now())?;
         latencies.saturating_record(nanos(started.elapsed()));
         if !visible {
             return Err(CliError::Other(format!(
@@ -274,7 +276,7 @@ pub fn example(store: &Store, org: &Org) -> Result<String, CliError> {
     let reader = store.read()?;
     let resource = review(deepest);
     let mut actors = Vec::new();
-    for actor in reader.who(&Value::str("comment"), &resource, None, 20)? {
+    for actor in reader.who(&Value::str("comment"), &resource, None, 20, now())? {
         actors.push(actor?.to_string());
     }
     Ok(format!(

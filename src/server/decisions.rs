@@ -1,5 +1,6 @@
 //! The decision log: one JSON line per check answered — when, who, what,
-//! on what, the answer, the epoch and the policy version — so a security
+//! on what, the answer, the epoch, the time it was answered at and the
+//! policy version — so a security
 //! team can say who was allowed to do what, when, under which policy. With
 //! the change log (`/v1/watch`) and `explain` it also says why.
 //!
@@ -38,6 +39,9 @@ pub struct Decision<'a> {
     pub allowed: bool,
     /// The epoch it was answered at.
     pub epoch: u64,
+    /// The time it was answered at (unix seconds): the request's `at`, or
+    /// the server's clock.
+    pub at: i64,
     /// The policy version it was answered under.
     pub policy_version: &'a str,
 }
@@ -76,6 +80,7 @@ impl DecisionLog {
             "resource": decision.resource,
             "allowed": decision.allowed,
             "epoch": decision.epoch,
+            "at": decision.at,
             "policy_version": decision.policy_version,
         });
         // The thread only stops when every sender is gone.

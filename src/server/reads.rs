@@ -1,5 +1,6 @@
 //! The read endpoints: answered from the store at the committed epoch,
-//! after waiting (bounded) for `at_least_epoch`.
+//! after waiting (bounded) for `at_least_epoch`, at the time `at` (unix
+//! seconds; default: the server's clock), which every answer echoes.
 
 use std::time::Duration;
 
@@ -13,13 +14,24 @@ use serde_json::{json, Value as Json_};
 use super::decisions::Decision;
 use super::{ApiError, AppState};
 
-/// Bounds every read shares: read-your-writes.
+/// What every read shares: read-your-writes, and the time it is answered
+/// at.
 #[derive(Debug, Default, Deserialize)]
 pub struct Consistency {
     /// Wait until this epoch is committed.
     at_least_epoch: Option<u64>,
     /// How long to wait, in ms (default 5000).
     timeout_ms: Option<u64>,
+    /// The time of the answer, in unix seconds (default: now): a tuple
+    /// counts if its validity holds then.
+    at: Option<i64>,
+}
+
+impl Consistency {
+    /// The time to answer at: the request's `at`, or now.
+    fn at(&self) -> i64 {
+        self.at.unwrap_or_else(crate::load::now)
+    }
 }
 
 /// Most rows a page may hold.
@@ -110,9 +122,13 @@ fn entity(program: &Program, value: &Value, role: &str) -> Result<(), ApiError> 
     }
 }
 
-/// Answers the checks at one epoch, counted and logged as decisions;
-/// answers the results and the epoch.
-fn decide(state: &AppState, checks: &[CheckRequest]) -> Result<(Vec<bool>, u64), ApiError> {
+/// Answers the checks at one epoch, each at its own `at` or else at `at`,
+/// counted and logged as decisions; answers the results and the epoch.
+fn decide(
+    state: &AppState,
+    checks: &[CheckRequest],
+    at: i64,
+) -> Result<(Vec<bool>, u64), ApiError> {
     let policy = state.policy();
     for check in checks {
         entity(&policy.program, &check.actor, "actor")?;
@@ -122,10 +138,12 @@ fn decide(state: &AppState, checks: &[CheckRequest]) -> Result<(Vec<bool>, u64),
     let epoch = reader.epoch();
     let mut results = Vec::with_capacity(checks.len());
     for check in checks {
+        let at = check.consistency.at.unwrap_or(at);
         let allowed = reader.check(
             &check.actor,
             &Value::str(check.action.as_str()),
             &check.resource,
+            at,
         )?;
         if let Some(log) = &state.decisions {
             log.record(&Decision {
@@ -134,6 +152,7 @@ fn decide(state: &AppState, checks: &[CheckRequest]) -> Result<(Vec<bool>, u64),
                 resource: &check.resource,
                 allowed,
                 epoch,
+                at,
                 policy_version: &policy.version,
             });
         }
@@ -150,10 +169,13 @@ pub async fn check(
     Json(request): Json<CheckRequest>,
 ) -> Result<Json<Json_>, ApiError> {
     wait_for(&state, &request.consistency).await?;
-    let (results, epoch) = decide(&state, std::slice::from_ref(&request))?;
-    Ok(Json(
-        json!({ "allowed": results.first() == Some(&true), "epoch": epoch }),
-    ))
+    let at = request.consistency.at();
+    let (results, epoch) = decide(&state, std::slice::from_ref(&request), at)?;
+    Ok(Json(json!({
+        "allowed": results.first() == Some(&true),
+        "epoch": epoch,
+        "at": at,
+    })))
 }
 
 /// `POST /v1/check/batch`: every check at one epoch.
@@ -167,8 +189,11 @@ pub async fn check_batch(
         )));
     }
     wait_for(&state, &request.consistency).await?;
-    let (results, epoch) = decide(&state, &request.checks)?;
-    Ok(Json(json!({ "results": results, "epoch": epoch })))
+    let at = request.consistency.at();
+    let (results, epoch) = decide(&state, &request.checks, at)?;
+    Ok(Json(
+        json!({ "results": results, "epoch": epoch, "at": at }),
+    ))
 }
 
 /// `POST /v1/list`.
@@ -187,6 +212,7 @@ pub async fn list(
     }
     let reader = state.store.read()?;
     let limit = request.limit.unwrap_or(1000).min(MAX_PAGE);
+    let at = request.consistency.at();
     let mut page = reader
         .list(
             &request.actor,
@@ -194,6 +220,7 @@ pub async fn list(
             ty,
             request.cursor.as_deref(),
             limit,
+            at,
         )
         .map_err(page_error)?;
     let resources = page.by_ref().collect::<Result<Vec<Value>, _>>()?;
@@ -201,6 +228,7 @@ pub async fn list(
         "resources": resources,
         "next_cursor": page.next_cursor(),
         "epoch": reader.epoch(),
+        "at": at,
     })))
 }
 
@@ -213,12 +241,14 @@ pub async fn who(
     entity(&state.policy().program, &request.resource, "resource")?;
     let reader = state.store.read()?;
     let limit = request.limit.unwrap_or(1000).min(MAX_PAGE);
+    let at = request.consistency.at();
     let mut page = reader
         .who(
             &Value::str(request.action.as_str()),
             &request.resource,
             request.cursor.as_deref(),
             limit,
+            at,
         )
         .map_err(page_error)?;
     let actors = page.by_ref().collect::<Result<Vec<Value>, _>>()?;
@@ -226,6 +256,7 @@ pub async fn who(
         "actors": actors,
         "next_cursor": page.next_cursor(),
         "epoch": reader.epoch(),
+        "at": at,
     })))
 }
 
@@ -239,7 +270,8 @@ pub async fn actions(
     entity(&program, &request.actor, "actor")?;
     entity(&program, &request.resource, "resource")?;
     let reader = state.store.read()?;
-    let actions = reader.actions(&request.actor, &request.resource)?;
+    let at = request.consistency.at();
+    let actions = reader.actions(&request.actor, &request.resource, at)?;
     let names: Vec<Json_> = actions
         .iter()
         .map(|a| match a {
@@ -247,7 +279,9 @@ pub async fn actions(
             other => Json_::String(other.to_string()),
         })
         .collect();
-    Ok(Json(json!({ "actions": names, "epoch": reader.epoch() })))
+    Ok(Json(
+        json!({ "actions": names, "epoch": reader.epoch(), "at": at }),
+    ))
 }
 
 /// A bad cursor is the caller's mistake; anything else is ours.
@@ -263,7 +297,7 @@ fn page_error(error: storage::StoreError) -> ApiError {
 /// `POST /v1/explain`: why a check is allowed (a derivation tree of rules
 /// and stored facts) or denied (the rules tried and what was missing),
 /// evaluated by the reference evaluator over the facts at the committed
-/// epoch. A debugging endpoint: it evaluates the whole model per request,
+/// epoch, with `@current_unix_time` = `at`. A debugging endpoint: it evaluates the whole model per request,
 /// on a blocking thread.
 pub async fn explain(
     State(state): State<AppState>,
@@ -279,6 +313,7 @@ pub async fn explain(
         .ok_or_else(|| {
             ApiError::bad_request("the policy has no `allow(actor, action, resource)`")
         })?;
+    let at = request.consistency.at();
     let answer = tokio::task::spawn_blocking(move || -> Result<Json_, ApiError> {
         let reader = state.store.read()?;
         let facts = reader.facts()?.collect::<Result<Vec<engine::Fact>, _>>()?;
@@ -287,10 +322,11 @@ pub async fn explain(
             Value::str(request.action.as_str()),
             request.resource,
         ];
-        let explainer = engine::explain::Explainer::new(&program, &facts, crate::load::now());
+        let explainer = engine::explain::Explainer::new(&program, &facts, at);
         let mut answer =
             serde_json::to_value(explainer.explain(allow, &goal)).map_err(ApiError::internal)?;
         answer["epoch"] = json!(reader.epoch());
+        answer["at"] = json!(at);
         Ok(answer)
     })
     .await

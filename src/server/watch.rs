@@ -1,8 +1,8 @@
-//! `GET /v1/watch?since=N`: the permission change feed. Every logged grant
-//! and revocation of an epoch after `since`, in epoch order, one JSON object
-//! per line (`application/x-ndjson`), then the changes of each new epoch as
-//! it commits. A consumer that reconnects with the last epoch it processed
-//! misses nothing and sees nothing twice.
+//! `GET /v1/watch?since=N`: the permission change feed. Every logged grant,
+//! revocation and regrant (a new validity) of an epoch after `since`, in
+//! epoch order, one JSON object per line (`application/x-ndjson`), then the
+//! changes of each new epoch as it commits. A consumer that reconnects with
+//! the last epoch it processed misses nothing and sees nothing twice.
 //!
 //! Each stream is fed by a blocking task that scans the change log and
 //! hands chunks to the response body through a small channel, so a slow
@@ -17,7 +17,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use storage::{LoggedChange, Store};
+use storage::{LoggedChange, Store, Validity};
 use tokio::sync::{mpsc, watch};
 
 use super::{ApiError, AppState};
@@ -127,17 +127,79 @@ fn send_after(
     Ok(Some(reader.epoch()))
 }
 
-/// `{"epoch":N,"change":"grant","tuple":{"actor":E,"action":A,"resource":E}}`.
+/// `{"epoch":N,"change":"grant","tuple":{"actor":E,"action":A,"resource":E}}`,
+/// with `"valid":[[lo,hi],…]` when a grant or regrant holds only at some
+/// times.
 fn write_line(out: &mut Vec<u8>, change: &LoggedChange) {
-    let line = json!({
+    let mut line = json!({
         "epoch": change.epoch,
-        "change": change.change.as_grant_or_revoke(),
+        "change": change.change.as_str(),
         "tuple": {
             "actor": change.permission.actor,
             "action": change.permission.action,
             "resource": change.permission.resource,
         },
     });
+    if !change.validity.is_always() && !change.validity.is_never() {
+        line["valid"] = valid_json(&change.validity);
+    }
     out.extend_from_slice(line.to_string().as_bytes());
     out.push(b'\n');
+}
+
+/// A validity as `[[lo, hi], …]`, closed intervals of unix seconds, with
+/// `null` for an open end (the beginning or the end of time), since the
+/// extreme `i64` values are beyond the integers JSON readers keep exactly.
+pub fn valid_json(validity: &Validity) -> serde_json::Value {
+    let end = |t: i64, open: i64| (t != open).then_some(t);
+    validity
+        .intervals()
+        .iter()
+        .map(|i| json!([end(i.lo, i64::MIN), end(i.hi, i64::MAX)]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use storage::{Interval, Permission, PermissionChange};
+
+    fn line(change: PermissionChange, validity: Validity) -> serde_json::Value {
+        let logged = LoggedChange {
+            epoch: 3,
+            change,
+            permission: Permission::new(
+                engine::Value::entity("User", "a"),
+                engine::Value::str("read"),
+                engine::Value::entity("Doc", "d"),
+            ),
+            validity,
+        };
+        let mut out = Vec::new();
+        write_line(&mut out, &logged);
+        assert_eq!(out.pop(), Some(b'\n'));
+        serde_json::from_slice(&out).unwrap_or_default()
+    }
+
+    #[test]
+    fn lines_carry_the_validity_unless_always() {
+        let always = line(PermissionChange::Grant, Validity::always());
+        assert_eq!(
+            always,
+            json!({"epoch": 3, "change": "grant", "tuple": {
+                "actor": {"type": "User", "id": "a"}, "action": "read",
+                "resource": {"type": "Doc", "id": "d"}}})
+        );
+        let windows = Validity::from_intervals(
+            [(i64::MIN, -5), (10, 20), (30, i64::MAX)]
+                .into_iter()
+                .filter_map(|(lo, hi)| Interval::new(lo, hi)),
+        );
+        let regrant = line(PermissionChange::Regrant, windows);
+        assert_eq!(regrant["change"], json!("regrant"));
+        assert_eq!(regrant["valid"], json!([[null, -5], [10, 20], [30, null]]));
+        let revoke = line(PermissionChange::Revoke, Validity::never());
+        assert_eq!(revoke["change"], json!("revoke"));
+        assert!(revoke.get("valid").is_none());
+    }
 }

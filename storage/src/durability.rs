@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use engine::validity::Validity;
 use engine::value::{Fact, Value};
 
 use crate::testutil::{all_facts, all_perms, allow};
@@ -28,10 +29,12 @@ fn generation(epoch: u64) -> Vec<Permission> {
 /// Epoch `epoch` replaces the previous generation, adds one fact and moves
 /// the offset of source `src` to `epoch`.
 fn commit(epoch: u64) -> EpochCommit {
-    let grants = generation(epoch).into_iter().map(|p| (p, Change::Insert));
+    let grants = generation(epoch)
+        .into_iter()
+        .map(|p| (p, Validity::always()));
     let revokes = generation(epoch - 1)
         .into_iter()
-        .map(|p| (p, Change::Delete));
+        .map(|p| (p, Validity::never()));
     EpochCommit {
         epoch,
         facts: vec![(

@@ -3,7 +3,10 @@
 //! Numbers are big-endian and fixed width, so byte order is numeric order
 //! and a prefix scan over leading components is a range scan.
 
-use crate::Change;
+use engine::validity::Validity;
+
+use crate::validity;
+use crate::PermissionChange;
 
 /// Width of an interned value id.
 pub(crate) const ID_LEN: usize = 8;
@@ -21,6 +24,11 @@ const DICT_BY_ID: u8 = 0x02;
 const GRANT: u8 = b'+';
 /// Change-log tag of a revoke.
 const REVOKE: u8 = b'-';
+/// Change-log tag of a regrant (a present tuple's validity changed).
+const REGRANT: u8 = b'~';
+
+/// Bytes of a change-log value before its validity: the tag and three ids.
+const CHANGE_HEAD_LEN: usize = 1 + 3 * ID_LEN;
 
 /// A big-endian u64 from exactly eight bytes.
 pub(crate) fn read_u64(bytes: &[u8]) -> Option<u64> {
@@ -88,6 +96,17 @@ pub(crate) fn split_perm_key(key: &[u8]) -> Option<(u64, u64, &[u8])> {
     Some((first, action, &key[PAIR_LEN..]))
 }
 
+/// A permission key as it appears in messages: `first | action | text`
+/// (or its bytes, if it does not split).
+pub(crate) fn show_perm_key(key: &[u8]) -> String {
+    match split_perm_key(key) {
+        Some((first, action, text)) => {
+            format!("{first} | {action} | {}", String::from_utf8_lossy(text))
+        }
+        None => format!("{key:?}"),
+    }
+}
+
 /// A `facts` key: the predicate id, then one id per argument.
 pub(crate) fn fact_key(predicate: u64, args: &[u64]) -> Vec<u8> {
     let mut key = Vec::with_capacity(ID_LEN * (1 + args.len()));
@@ -114,33 +133,43 @@ pub(crate) fn change_key(epoch: u64, seq: u64) -> [u8; 2 * ID_LEN] {
     pair(epoch, seq)
 }
 
-/// A `changes` value: grant or revoke, then the actor, action and resource
-/// ids.
-pub(crate) fn change_value(change: Change, ids: [u64; 3]) -> [u8; 1 + 3 * ID_LEN] {
-    let mut value = [0; 1 + 3 * ID_LEN];
-    value[0] = match change {
-        Change::Insert => GRANT,
-        Change::Delete => REVOKE,
-    };
-    for (i, id) in ids.iter().enumerate() {
-        value[1 + i * ID_LEN..1 + (i + 1) * ID_LEN].copy_from_slice(&id.to_be_bytes());
+/// A `changes` value: the tag (grant, revoke or regrant), the actor, action
+/// and resource ids, then (grants and regrants) the new validity's bytes.
+pub(crate) fn change_value(change: PermissionChange, ids: [u64; 3], valid: &Validity) -> Vec<u8> {
+    let mut value = Vec::with_capacity(CHANGE_HEAD_LEN);
+    value.push(match change {
+        PermissionChange::Grant => GRANT,
+        PermissionChange::Revoke => REVOKE,
+        PermissionChange::Regrant => REGRANT,
+    });
+    for id in ids {
+        value.extend_from_slice(&id.to_be_bytes());
+    }
+    if change != PermissionChange::Revoke {
+        value.extend_from_slice(&validity::encode(valid));
     }
     value
 }
 
-/// Decodes a `changes` row into its epoch, change and the three ids.
-pub(crate) fn split_change(key: &[u8], value: &[u8]) -> Option<(u64, Change, [u64; 3])> {
-    if key.len() != 2 * ID_LEN || value.len() != 1 + 3 * ID_LEN {
+/// Decodes a `changes` row into its epoch, change, the three ids and the
+/// validity bytes (empty for a revoke, and for a grant of format 1).
+pub(crate) fn split_change<'v>(
+    key: &[u8],
+    value: &'v [u8],
+) -> Option<(u64, PermissionChange, [u64; 3], &'v [u8])> {
+    if key.len() != 2 * ID_LEN || value.len() < CHANGE_HEAD_LEN {
         return None;
     }
     let epoch = read_u64(&key[..ID_LEN])?;
-    let change = match value[0] {
-        GRANT => Change::Insert,
-        REVOKE => Change::Delete,
+    let (head, valid) = value.split_at(CHANGE_HEAD_LEN);
+    let change = match head[0] {
+        GRANT => PermissionChange::Grant,
+        REVOKE if valid.is_empty() => PermissionChange::Revoke,
+        REGRANT => PermissionChange::Regrant,
         _ => return None,
     };
-    let id = |i: usize| read_u64(&value[1 + i * ID_LEN..1 + (i + 1) * ID_LEN]);
-    Some((epoch, change, [id(0)?, id(1)?, id(2)?]))
+    let id = |i: usize| read_u64(&head[1 + i * ID_LEN..1 + (i + 1) * ID_LEN]);
+    Some((epoch, change, [id(0)?, id(1)?, id(2)?], valid))
 }
 
 /// The smallest key greater than every key that starts with `prefix`, or
@@ -184,15 +213,31 @@ mod tests {
         assert_eq!(dict_id_of_key(&dict_text_key("42")), None);
         assert!(is_dict_text_key(&dict_text_key("42")));
         assert!(!is_dict_text_key(&dict_id_key(42)));
-        let value = change_value(Change::Delete, [5, 6, 7]);
+        let later = Validity::from_intervals(engine::validity::Interval::new(10, 20));
+        let value = change_value(PermissionChange::Revoke, [5, 6, 7], &later);
+        assert_eq!(value.len(), 25);
         assert_eq!(
             split_change(&change_key(2, 1), &value),
-            Some((2, Change::Delete, [5, 6, 7]))
+            Some((2, PermissionChange::Revoke, [5, 6, 7], &[][..]))
         );
         assert_eq!(split_change(&change_key(2, 1), &value[1..]), None);
-        let mut bad = value;
+        let mut bad = value.clone();
         bad[0] = b'?';
         assert_eq!(split_change(&change_key(2, 1), &bad), None);
+        // A revoke carries no validity.
+        let mut long = value;
+        long.extend_from_slice(&[0; 16]);
+        assert_eq!(split_change(&change_key(2, 1), &long), None);
+        let value = change_value(PermissionChange::Regrant, [5, 6, 7], &later);
+        let encoded = validity::encode(&later);
+        assert_eq!(
+            split_change(&change_key(2, 1), &value),
+            Some((2, PermissionChange::Regrant, [5, 6, 7], &encoded[..]))
+        );
+        // A format-1 grant (no validity bytes) is a grant for always.
+        let value = change_value(PermissionChange::Grant, [5, 6, 7], &Validity::always());
+        assert_eq!(value.len(), 25);
+        assert_eq!(value[0], b'+');
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use engine::validity::Validity;
 use engine::value::{Fact, Value};
 
 /// A derived permission `allow(actor, action, resource)`. Each component is
@@ -51,39 +52,63 @@ impl fmt::Display for Permission {
     }
 }
 
-/// How an epoch changes a fact or a permission.
-///
-/// For facts, inserting a present fact or deleting an absent one is a no-op.
-/// For permissions, `Insert` grants and `Delete` revokes; only real changes
-/// reach the change log.
+/// How an epoch changes a base fact: inserting a present fact or deleting
+/// an absent one is a no-op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Change {
-    /// Insert a fact, grant a permission.
+    /// Insert a fact.
     Insert,
-    /// Delete a fact, revoke a permission.
+    /// Delete a fact.
     Delete,
 }
 
-impl Change {
-    /// The change-log name of the change: `grant` or `revoke` (the `change`
-    /// field of the watch feed).
-    pub fn as_grant_or_revoke(self) -> &'static str {
+/// How an epoch changed a permission tuple's validity (the times at which
+/// it holds): the kinds of change-log rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PermissionChange {
+    /// Absent (valid never) before the epoch, present after.
+    Grant,
+    /// Present before the epoch, absent after.
+    Revoke,
+    /// Present before and after, with another validity.
+    Regrant,
+}
+
+impl PermissionChange {
+    /// The change-log name of the change, the `change` field of the watch
+    /// feed: `grant`, `revoke` or `regrant`.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Change::Insert => "grant",
-            Change::Delete => "revoke",
+            PermissionChange::Grant => "grant",
+            PermissionChange::Revoke => "revoke",
+            PermissionChange::Regrant => "regrant",
+        }
+    }
+
+    /// The kind of change from validity `before` to `after`, or `None` if
+    /// they are equal.
+    pub fn between(before: &Validity, after: &Validity) -> Option<PermissionChange> {
+        match (before.is_never(), after.is_never()) {
+            _ if before == after => None,
+            (true, _) => Some(PermissionChange::Grant),
+            (_, true) => Some(PermissionChange::Revoke),
+            (false, false) => Some(PermissionChange::Regrant),
         }
     }
 }
 
-/// One row of the change log: a permission granted or revoked by an epoch.
+/// One row of the change log: a permission granted, revoked or regranted
+/// (given another validity) by an epoch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoggedChange {
     /// The epoch that made the change.
     pub epoch: u64,
-    /// Grant (`Insert`) or revoke (`Delete`).
-    pub change: Change,
-    /// The permission granted or revoked.
+    /// Grant, revoke or regrant.
+    pub change: PermissionChange,
+    /// The permission changed.
     pub permission: Permission,
+    /// Its validity after the epoch: [`Validity::never`] for a revoke.
+    pub validity: Validity,
 }
 
 #[cfg(test)]
@@ -102,7 +127,20 @@ mod tests {
             r#"allow(User{"alice"}, "read", Repository{"anvil"})"#
         );
         assert_eq!(p.to_fact().to_string(), p.to_string());
-        assert_eq!(Change::Insert.as_grant_or_revoke(), "grant");
-        assert_eq!(Change::Delete.as_grant_or_revoke(), "revoke");
+    }
+
+    #[test]
+    fn kinds_of_validity_change() {
+        let (never, always) = (Validity::never(), Validity::always());
+        let later = Validity::from_intervals(engine::validity::Interval::new(10, 20));
+        let between = PermissionChange::between;
+        assert_eq!(between(&never, &never), None);
+        assert_eq!(between(&later, &later), None);
+        assert_eq!(between(&never, &later), Some(PermissionChange::Grant));
+        assert_eq!(between(&always, &never), Some(PermissionChange::Revoke));
+        assert_eq!(between(&always, &later), Some(PermissionChange::Regrant));
+        assert_eq!(PermissionChange::Grant.as_str(), "grant");
+        assert_eq!(PermissionChange::Revoke.as_str(), "revoke");
+        assert_eq!(PermissionChange::Regrant.as_str(), "regrant");
     }
 }

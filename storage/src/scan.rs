@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use engine::validity::Validity;
 use engine::value::{Fact, Value};
 use rocksdb::DBRawIterator;
 
@@ -14,7 +15,8 @@ use crate::keys::{successor, PAIR_LEN};
 use crate::read::Reader;
 use crate::schema::Cf;
 use crate::store::Store;
-use crate::{LoggedChange, Permission};
+use crate::validity;
+use crate::{LoggedChange, Permission, PermissionChange};
 
 /// Decodes one row (key, value) of a scan.
 type Decode<'r, T> = Box<dyn FnMut(&[u8], &[u8]) -> Result<T> + 'r>;
@@ -39,11 +41,6 @@ impl<'r, T> Rows<'r, T> {
             done: false,
         }
     }
-
-    /// Whether another row follows.
-    fn has_next(&self) -> bool {
-        !self.done && self.iter.valid()
-    }
 }
 
 impl<T> Iterator for Rows<'_, T> {
@@ -66,7 +63,8 @@ impl<T> Iterator for Rows<'_, T> {
     }
 }
 
-/// One page of a `list` or `who` answer, sorted by canonical form.
+/// One page of a `list` or `who` answer at one time, sorted by canonical
+/// form.
 ///
 /// Pull values with [`Iterator::next`]; then [`Page::next_cursor`] tells
 /// whether more follow and where to continue. A cursor is the hex form of the
@@ -74,20 +72,41 @@ impl<T> Iterator for Rows<'_, T> {
 /// begins at the first value greater than that text. That is well defined
 /// across epochs: rows granted or revoked between two pages neither shift
 /// nor repeat the rest.
+///
+/// Rows not valid at the page's time are skipped as the scan goes, so a
+/// page is full whenever enough valid rows follow; the page looks one valid
+/// row ahead so that its cursor is `None` when no valid row follows.
 pub struct Page<'r> {
-    rows: Option<Rows<'r, Value>>,
+    /// Every row of the scanned range: `Some(value)` if valid at the time.
+    rows: Option<Rows<'r, Option<Value>>>,
     remaining: usize,
     last: Option<Value>,
+    /// The next valid row (or error), pulled ahead of the caller.
+    ahead: Option<Result<Value>>,
 }
 
 impl Page<'_> {
     /// The cursor to pass as `after` to get the rows that follow the last
-    /// value yielded so far, or `None` if no row follows it (or none was
-    /// yielded).
+    /// value yielded so far, or `None` if no row valid at the page's time
+    /// follows it (or none was yielded).
     pub fn next_cursor(&self) -> Option<String> {
-        let rows = self.rows.as_ref()?;
         let last = self.last.as_ref()?;
-        rows.has_next().then(|| hex(last.to_string().as_bytes()))
+        self.ahead
+            .is_some()
+            .then(|| hex(last.to_string().as_bytes()))
+    }
+
+    /// The next row valid at the page's time, or the error that ends the
+    /// scan.
+    fn pull(&mut self) -> Option<Result<Value>> {
+        let rows = self.rows.as_mut()?;
+        loop {
+            match rows.next()? {
+                Ok(None) => continue,
+                Ok(Some(value)) => return Some(Ok(value)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
     }
 }
 
@@ -98,10 +117,14 @@ impl Iterator for Page<'_> {
         if self.remaining == 0 {
             return None;
         }
-        let item = self.rows.as_mut()?.next()?;
+        let item = match self.ahead.take() {
+            Some(item) => item,
+            None => self.pull()?,
+        };
         if let Ok(value) = &item {
             self.last = Some(value.clone());
             self.remaining -= 1;
+            self.ahead = self.pull();
         }
         Some(item)
     }
@@ -109,7 +132,8 @@ impl Iterator for Page<'_> {
 
 impl<'s> Reader<'s> {
     /// The resources of type `resource_type` that `actor` may do `action`
-    /// on: a prefix scan of `perm_fwd` over (actor, action, `Type{`).
+    /// on at time `at` (unix seconds): a prefix scan of `perm_fwd` over
+    /// (actor, action, `Type{`), skipping rows not valid at `at`.
     ///
     /// At most `limit` values, starting after the cursor `after` (a
     /// [`Page::next_cursor`] of an earlier page) or from the first.
@@ -120,34 +144,39 @@ impl<'s> Reader<'s> {
         resource_type: &str,
         after: Option<&str>,
         limit: usize,
+        at: i64,
     ) -> Result<Page<'_>> {
         let type_prefix = canon::type_prefix(resource_type)?;
         let after = after.map(cursor_text).transpose()?;
         let (Some(actor), Some(action)) = (self.id_of(actor)?, self.id_of(action)?) else {
             return Ok(Page::empty());
         };
-        self.page(
-            Cf::PermFwd,
-            perm_key(actor, action, &type_prefix),
-            after,
-            limit,
-        )
+        let lower = perm_key(actor, action, &type_prefix);
+        self.page(Cf::PermFwd, lower, after, limit, at)
     }
 
-    /// The actors that may do `action` on `resource`: a prefix scan of
-    /// `perm_rev` over (resource, action). Paged like [`Reader::list`].
+    /// The actors that may do `action` on `resource` at time `at`: a prefix
+    /// scan of `perm_rev` over (resource, action). Paged like
+    /// [`Reader::list`].
     pub fn who(
         &self,
         action: &Value,
         resource: &Value,
         after: Option<&str>,
         limit: usize,
+        at: i64,
     ) -> Result<Page<'_>> {
         let after = after.map(cursor_text).transpose()?;
         let (Some(resource), Some(action)) = (self.id_of(resource)?, self.id_of(action)?) else {
             return Ok(Page::empty());
         };
-        self.page(Cf::PermRev, pair(resource, action).to_vec(), after, limit)
+        self.page(
+            Cf::PermRev,
+            pair(resource, action).to_vec(),
+            after,
+            limit,
+            at,
+        )
     }
 
     /// Every stored base fact, ordered by predicate id then argument ids
@@ -181,9 +210,9 @@ impl<'s> Reader<'s> {
         Ok(Rows::new(self.store, iter, Box::new(decode)))
     }
 
-    /// Every stored permission, ordered by actor id, action id, then the
-    /// resource's canonical form.
-    pub fn permissions(&self) -> Result<Rows<'_, Permission>> {
+    /// Every stored permission with its validity, ordered by actor id,
+    /// action id, then the resource's canonical form.
+    pub fn permissions(&self) -> Result<Rows<'_, (Permission, Validity)>> {
         let mut opts = self.options();
         // A full scan crosses every (actor, action) prefix.
         opts.set_total_order_seek(true);
@@ -191,15 +220,17 @@ impl<'s> Reader<'s> {
         iter.seek_to_first();
         let mut actor: Option<(u64, Value)> = None;
         let mut action: Option<(u64, Value)> = None;
-        let decode = move |key: &[u8], _: &[u8]| {
+        let decode = move |key: &[u8], value: &[u8]| {
             let (actor_id, action_id, resource) = split_perm_key(key)
                 .ok_or_else(|| self.store.corrupt("an undecodable key in `perm_fwd`"))?;
             let resource = self.decode_text(resource, Cf::PermFwd)?;
-            Ok(Permission {
+            let validity = self.store.validity_of_row(Cf::PermFwd, key, value)?;
+            let permission = Permission {
                 actor: self.cached_value(&mut actor, actor_id)?,
                 action: self.cached_value(&mut action, action_id)?,
                 resource,
-            })
+            };
+            Ok((permission, validity))
         };
         Ok(Rows::new(self.store, iter, Box::new(decode)))
     }
@@ -214,8 +245,17 @@ impl<'s> Reader<'s> {
             iter.seek(change_key(first, 0));
         }
         let decode = move |key: &[u8], value: &[u8]| {
-            let (epoch, change, [actor, action, resource]) = split_change(key, value)
+            let (epoch, change, [actor, action, resource], valid) = split_change(key, value)
                 .ok_or_else(|| self.store.corrupt("an undecodable row in `changes`"))?;
+            let validity = match change {
+                PermissionChange::Revoke => Validity::never(),
+                _ => validity::decode(valid).map_err(|reason| {
+                    let at = format!("epoch {epoch}");
+                    self.store.corrupt(format!(
+                        "the validity of a row of {at} in `changes` is undecodable: {reason}"
+                    ))
+                })?,
+            };
             let permission = Permission {
                 actor: self.value_of(actor)?,
                 action: self.value_of(action)?,
@@ -225,19 +265,22 @@ impl<'s> Reader<'s> {
                 epoch,
                 change,
                 permission,
+                validity,
             })
         };
         Ok(Rows::new(self.store, iter, Box::new(decode)))
     }
 
     /// A page over the keys of `cf` that start with `lower`, whose first
-    /// [`PAIR_LEN`] bytes are the (first, action) pair, after `after`.
+    /// [`PAIR_LEN`] bytes are the (first, action) pair, after `after`, of
+    /// the rows valid at `at`.
     fn page(
         &self,
         cf: Cf,
         lower: Vec<u8>,
         after: Option<String>,
         limit: usize,
+        at: i64,
     ) -> Result<Page<'_>> {
         let mut opts = self.options();
         // Every key in range shares the pair prefix: the prefix bloom
@@ -255,15 +298,24 @@ impl<'s> Reader<'s> {
         }
         let mut iter = self.raw_iter(cf, opts)?;
         iter.seek(start);
-        let decode = move |key: &[u8], _: &[u8]| {
+        let decode = move |key: &[u8], value: &[u8]| {
+            if !value.is_empty() && !self.store.row_holds_at(cf, key, value, at)? {
+                return Ok(None);
+            }
             let text = key.get(PAIR_LEN..).unwrap_or_default();
-            self.decode_text(text, cf)
+            self.decode_text(text, cf).map(Some)
         };
-        Ok(Page {
+        let mut page = Page {
             rows: Some(Rows::new(self.store, iter, Box::new(decode))),
             remaining: limit,
             last: None,
-        })
+            ahead: None,
+        };
+        // Pull the first valid row now: later rows are pulled one ahead.
+        if limit > 0 {
+            page.ahead = page.pull();
+        }
+        Ok(page)
     }
 
     /// Decodes the canonical text that ends a key of `cf`.
@@ -295,6 +347,7 @@ impl Page<'_> {
             rows: None,
             remaining: 0,
             last: None,
+            ahead: None,
         }
     }
 }
@@ -329,7 +382,8 @@ fn cursor_text(cursor: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{all_perms, allow, commit_perms, ent, new_store, raw_db};
+    use crate::testutil::valid;
+    use crate::testutil::{all_perms, allow, commit_perms, commit_valid, ent, new_store, raw_db};
 
     /// Ids whose byte order differs from their canonical order (`"a"}` sorts
     /// after `"a!"}`), plus escapes and non-ASCII.
@@ -344,20 +398,29 @@ mod tests {
     }
 
     fn paged(reader: &Reader<'_>, limit: usize, list: bool) -> Vec<Value> {
+        paged_at(reader, limit, list, 0)
+    }
+
+    /// Every page of a listing at `at`, joined; asserts that every page but
+    /// the last is full and that the last has no cursor.
+    fn paged_at(reader: &Reader<'_>, limit: usize, list: bool, at: i64) -> Vec<Value> {
         let (alice, read, doc) = (ent("User", "alice"), Value::str("read"), ent("Doc", "d"));
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let mut page = if list {
-                reader.list(&alice, &read, "Doc", cursor.as_deref(), limit)
+                reader.list(&alice, &read, "Doc", cursor.as_deref(), limit, at)
             } else {
-                reader.who(&read, &doc, cursor.as_deref(), limit)
+                reader.who(&read, &doc, cursor.as_deref(), limit, at)
             }
             .unwrap();
             let rows = drain(&mut page);
             assert!(rows.len() <= limit);
-            all.extend(rows);
             cursor = page.next_cursor();
+            if cursor.is_some() {
+                assert_eq!(rows.len(), limit, "a page with a cursor is full");
+            }
+            all.extend(rows);
             if cursor.is_none() {
                 return all;
             }
@@ -389,6 +452,64 @@ mod tests {
     }
 
     #[test]
+    fn pages_skip_rows_not_valid_at_the_time() {
+        let (_dir, store) = new_store();
+        let ids = tricky_ids();
+        // Row i is valid always, in [100, 199], or from 200 on, by i % 3;
+        // a few rows are valid only at one second.
+        let validity = |i: usize| match i % 3 {
+            _ if i % 50 == 7 => valid(&[(150, 150)]),
+            0 => Validity::always(),
+            1 => valid(&[(100, 199)]),
+            _ => valid(&[(200, i64::MAX)]),
+        };
+        let mut grants = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            grants.push((allow("alice", "read", "Doc", id), validity(i)));
+            grants.push((allow(id, "read", "Doc", "d"), validity(i)));
+        }
+        commit_valid(&store, &grants);
+        let reader = store.read().unwrap();
+        for at in [i64::MIN, 99, 100, 150, 199, 200, i64::MAX] {
+            let valid_ids = ids
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| validity(*i).contains(at));
+            let mut docs: Vec<Value> = valid_ids.clone().map(|(_, id)| ent("Doc", id)).collect();
+            docs.sort_by_cached_key(Value::to_string);
+            let mut users: Vec<Value> = valid_ids.map(|(_, id)| ent("User", id)).collect();
+            users.sort_by_cached_key(Value::to_string);
+            for limit in [1, 2, 7, 64, usize::MAX] {
+                assert_eq!(
+                    paged_at(&reader, limit, true, at),
+                    docs,
+                    "at {at}, limit {limit}"
+                );
+                assert_eq!(
+                    paged_at(&reader, limit, false, at),
+                    users,
+                    "at {at}, limit {limit}"
+                );
+            }
+        }
+        // Nothing valid after a cursor: no cursor, even on a full page.
+        let only = valid(&[(1, 1)]);
+        let late = [0, 1, 2].map(|i| (allow("bob", "read", "Doc", &format!("{i}")), only.clone()));
+        commit_valid(&store, &late);
+        let reader = store.read().unwrap();
+        let (bob, read) = (ent("User", "bob"), Value::str("read"));
+        let mut page = reader.list(&bob, &read, "Doc", None, 1, 1).unwrap();
+        assert_eq!(drain(&mut page), vec![ent("Doc", "0")]);
+        assert!(page.next_cursor().is_some());
+        let mut page = reader.list(&bob, &read, "Doc", None, 1, 2).unwrap();
+        assert!(drain(&mut page).is_empty());
+        assert_eq!(page.next_cursor(), None);
+        let mut page = reader.list(&bob, &read, "Doc", None, 3, 1).unwrap();
+        assert_eq!(drain(&mut page).len(), 3);
+        assert_eq!(page.next_cursor(), None);
+    }
+
+    #[test]
     fn listing_by_type_does_not_leak_other_types() {
         let (_dir, store) = new_store();
         let grants = [
@@ -408,16 +529,16 @@ mod tests {
         commit_perms(&store, &grants, &[]);
         let reader = store.read().unwrap();
         let (alice, read) = (ent("User", "alice"), Value::str("read"));
-        let list = |ty: &str| drain(&mut reader.list(&alice, &read, ty, None, 100).unwrap());
+        let list = |ty: &str| drain(&mut reader.list(&alice, &read, ty, None, 100, 0).unwrap());
         assert_eq!(list("User"), vec![ent("User", "2")]);
         assert_eq!(list("Use"), vec![ent("Use", "1")]);
         assert_eq!(list("UserGroup"), vec![ent("UserGroup", "3")]);
         assert!(list("Group").is_empty());
         assert!(matches!(
-            reader.list(&alice, &read, "User{", None, 1),
+            reader.list(&alice, &read, "User{", None, 1, 0),
             Err(StoreError::InvalidTypeName { .. })
         ));
-        let unknown = reader.list(&ent("User", "nobody"), &read, "User", None, 10);
+        let unknown = reader.list(&ent("User", "nobody"), &read, "User", None, 10, 0);
         assert!(drain(&mut unknown.unwrap()).is_empty());
     }
 
@@ -431,7 +552,7 @@ mod tests {
         let (alice, read) = (ent("User", "alice"), Value::str("read"));
         let cursor = {
             let reader = store.read().unwrap();
-            let mut page = reader.list(&alice, &read, "Doc", None, 3).unwrap();
+            let mut page = reader.list(&alice, &read, "Doc", None, 3, 0).unwrap();
             assert_eq!(drain(&mut page).len(), 3);
             page.next_cursor().unwrap()
         };
@@ -443,7 +564,7 @@ mod tests {
         );
         let reader = store.read().unwrap();
         let mut page = reader
-            .list(&alice, &read, "Doc", Some(&cursor), 100)
+            .list(&alice, &read, "Doc", Some(&cursor), 100, 0)
             .unwrap();
         let rest: Vec<String> = drain(&mut page).iter().map(Value::to_string).collect();
         let expected = ["2a", "4", "5", "6", "7", "8", "9"].map(|i| format!("Doc{{\"{i}\"}}"));
@@ -458,7 +579,7 @@ mod tests {
         let reader = store.read().unwrap();
         let (read, doc) = (Value::str("read"), ent("Doc", "1"));
         for bad in ["abc", "zz", "é1", &hex(b"not canonical"), &hex(b"+1")] {
-            match reader.who(&read, &doc, Some(bad), 10) {
+            match reader.who(&read, &doc, Some(bad), 10, 0) {
                 Err(e @ StoreError::BadCursor { .. }) => assert!(e.to_string().contains(bad)),
                 Err(e) => panic!("{e}"),
                 Ok(_) => panic!("`{bad}` accepted"),
@@ -466,11 +587,17 @@ mod tests {
         }
         let before = hex(b"User{\"a\"}");
         assert_eq!(
-            reader.who(&read, &doc, Some(&before), 10).unwrap().count(),
+            reader
+                .who(&read, &doc, Some(&before), 10, 0)
+                .unwrap()
+                .count(),
             1
         );
         let last = hex(b"User{\"alice\"}");
-        assert_eq!(reader.who(&read, &doc, Some(&last), 10).unwrap().count(), 0);
+        assert_eq!(
+            reader.who(&read, &doc, Some(&last), 10, 0).unwrap().count(),
+            0
+        );
     }
 
     #[test]
@@ -516,7 +643,7 @@ mod tests {
         let reader = store.read().unwrap();
         let (alice, read) = (ent("User", "alice"), Value::str("read"));
         let rows: Vec<_> = reader
-            .list(&alice, &read, "Doc", None, 10)
+            .list(&alice, &read, "Doc", None, 10, 0)
             .unwrap()
             .collect();
         assert_eq!(rows.len(), 2);

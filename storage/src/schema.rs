@@ -8,7 +8,12 @@ use crate::keys::PAIR_LEN;
 
 /// The on-disk format this build reads and writes. Bump it whenever a key
 /// or value layout in SCHEMA.md changes.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format this build still reads: a writable open upgrades it
+/// to [`FORMAT_VERSION`]. Format 1 had no validities: its permission rows
+/// have empty values, which format 2 reads as valid always.
+pub(crate) const OLDEST_FORMAT_VERSION: u32 = 1;
 
 /// Bytes of the block cache shared by all column families.
 const BLOCK_CACHE_BYTES: usize = 64 << 20;

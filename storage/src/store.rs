@@ -11,6 +11,7 @@ use tempfile::TempDir;
 use crate::dict::IdCache;
 use crate::err::{Result, StoreError};
 use crate::keys::{dict_id_key, dict_id_of_key, is_dict_text_key, read_u32, read_u64};
+use crate::schema::OLDEST_FORMAT_VERSION;
 use crate::schema::{block_cache, db_options, meta, sync_writes, Cf, FORMAT_VERSION};
 
 /// A permafrost store: base facts, materialized permissions and the change
@@ -47,9 +48,13 @@ impl Store {
     /// Opens the store in `dir` for reading and writing, creating it if
     /// `dir` does not exist or is an empty directory.
     ///
+    /// A store of an older format this build reads (format 1) is upgraded
+    /// to the current one.
+    ///
     /// Fails with [`StoreError::NotAStore`] if `dir` holds anything else,
-    /// [`StoreError::FormatVersion`] if it was written in another format and
-    /// [`StoreError::Locked`] if another writer has it open.
+    /// [`StoreError::FormatVersion`] if it was written in a format this
+    /// build does not read and [`StoreError::Locked`] if another writer has
+    /// it open.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store> {
         let path = dir.as_ref().to_path_buf();
         if !inspect(&path)? {
@@ -67,7 +72,9 @@ impl Store {
             options,
             _secondary: None,
         };
-        store.check_format()?;
+        if store.check_format()? < FORMAT_VERSION {
+            store.upgrade()?;
+        }
         let committed = store.stored_epoch()?;
         let next_id = store.last_id()?.map_or(Ok(1), |id| {
             id.checked_add(1)
@@ -190,7 +197,8 @@ impl Store {
         }
     }
 
-    fn check_format(&self) -> Result<()> {
+    /// The format version of the store, if this build reads it.
+    fn check_format(&self) -> Result<u32> {
         let found = self
             .db
             .get_pinned_cf(self.cf(Cf::Meta)?, meta::FORMAT_VERSION)
@@ -201,14 +209,28 @@ impl Store {
         })?;
         let found = read_u32(&found)
             .ok_or_else(|| self.corrupt("the format version is not a 4-byte number"))?;
-        if found != FORMAT_VERSION {
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&found) {
             return Err(StoreError::FormatVersion {
                 path: self.path.clone(),
                 found,
                 expected: FORMAT_VERSION,
             });
         }
-        Ok(())
+        Ok(found)
+    }
+
+    /// Upgrades a store of an older format in place. From format 1: every
+    /// row already reads as format 2 (empty permission values mean valid
+    /// always; change-log grants without validity bytes were granted for
+    /// always), so only the version changes.
+    fn upgrade(&self) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        batch.put_cf(
+            self.cf(Cf::Meta)?,
+            meta::FORMAT_VERSION,
+            FORMAT_VERSION.to_be_bytes(),
+        );
+        self.write(batch)
     }
 
     /// The committed epoch as stored (the latest state, not a snapshot).
@@ -520,7 +542,7 @@ mod tests {
         assert_eq!(
             err,
             format!(
-                "store `{}` has format version 7, this build reads version 1; \
+                "store `{}` has format version 7, this build reads version 2; \
                  rebuild it with `permafrost load` into a new directory",
                 path.display()
             )
@@ -536,6 +558,58 @@ mod tests {
             db.delete_cf(cf, meta::FORMAT_VERSION).unwrap();
         }
         assert!(open_error(&path).contains("has no format version"));
+    }
+
+    /// The stored format version, read with plain RocksDB.
+    fn stored_format(path: &Path) -> Vec<u8> {
+        let db = raw_db(path);
+        let cf = db.cf_handle(Cf::Meta.name()).unwrap();
+        db.get_cf(cf, meta::FORMAT_VERSION).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_format_1_store_is_read_and_upgraded() {
+        let (_dir, store) = new_store();
+        let p = allow("alice", "read", "Doc", "1");
+        // Format 1 wrote exactly these rows: empty values, and 25-byte
+        // change-log grants.
+        commit_perms(&store, std::slice::from_ref(&p), &[]);
+        let path = store.path().to_path_buf();
+        drop(store);
+        {
+            let db = raw_db(&path);
+            let cf = db.cf_handle(Cf::Meta.name()).unwrap();
+            db.put_cf(cf, meta::FORMAT_VERSION, 1u32.to_be_bytes())
+                .unwrap();
+        }
+        let expect_v1_reads = |store: &Store| {
+            let reader = store.read().unwrap();
+            for at in [i64::MIN, 0, i64::MAX] {
+                assert!(reader.check(&p.actor, &p.action, &p.resource, at).unwrap());
+            }
+            let all: Vec<_> = reader.permissions().unwrap().map(Result::unwrap).collect();
+            assert_eq!(all, vec![(p.clone(), engine::validity::Validity::always())]);
+            let log: Vec<_> = reader
+                .changes_since(0)
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(log.len(), 1);
+            assert_eq!(log[0].change, crate::PermissionChange::Grant);
+            assert!(log[0].validity.is_always());
+        };
+        // A read-only open reads it and leaves it alone.
+        let follower = Store::open_read_only(&path).unwrap();
+        expect_v1_reads(&follower);
+        drop(follower);
+        assert_eq!(stored_format(&path), 1u32.to_be_bytes());
+        // A writable open upgrades it.
+        let store = Store::open(&path).unwrap();
+        expect_v1_reads(&store);
+        drop(store);
+        assert_eq!(stored_format(&path), FORMAT_VERSION.to_be_bytes());
+        let store = Store::open(&path).unwrap();
+        expect_v1_reads(&store);
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! Helpers shared by the unit tests.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use engine::validity::{Interval, Validity};
 use engine::value::{Fact, Value};
 use rocksdb::DB;
 use tempfile::TempDir;
 
 use crate::schema::Cf;
-use crate::{Change, EpochCommit, Permission, Reader, Store};
+use crate::{EpochCommit, Permission, Reader, Store};
 
 /// An entity value.
 pub(crate) fn ent(ty: &str, id: &str) -> Value {
@@ -26,18 +27,29 @@ pub(crate) fn new_store() -> (TempDir, Store) {
     (dir, store)
 }
 
-/// Commits `grants` and `revokes` of permissions as the next epoch.
+/// The validity made of closed intervals `[lo, hi]`.
+pub(crate) fn valid(pairs: &[(i64, i64)]) -> Validity {
+    Validity::from_intervals(pairs.iter().map(|&(lo, hi)| Interval { lo, hi }))
+}
+
+/// Commits `grants` (valid always) and `revokes` of permissions as the
+/// next epoch.
 pub(crate) fn commit_perms(store: &Store, grants: &[Permission], revokes: &[Permission]) -> u64 {
-    let epoch = store.committed_epoch().unwrap() + 1;
-    let permissions = grants
+    let permissions: Vec<_> = grants
         .iter()
-        .map(|p| (p.clone(), Change::Insert))
-        .chain(revokes.iter().map(|p| (p.clone(), Change::Delete)))
+        .map(|p| (p.clone(), Validity::always()))
+        .chain(revokes.iter().map(|p| (p.clone(), Validity::never())))
         .collect();
+    commit_valid(store, &permissions)
+}
+
+/// Commits permissions with their new validities as the next epoch.
+pub(crate) fn commit_valid(store: &Store, permissions: &[(Permission, Validity)]) -> u64 {
+    let epoch = store.committed_epoch().unwrap() + 1;
     store
         .commit_epoch(&EpochCommit {
             epoch,
-            permissions,
+            permissions: permissions.to_vec(),
             ..EpochCommit::default()
         })
         .unwrap();
@@ -46,6 +58,11 @@ pub(crate) fn commit_perms(store: &Store, grants: &[Permission], revokes: &[Perm
 
 /// Every stored permission.
 pub(crate) fn all_perms(reader: &Reader<'_>) -> BTreeSet<Permission> {
+    all_valid(reader).into_keys().collect()
+}
+
+/// Every stored permission with its validity.
+pub(crate) fn all_valid(reader: &Reader<'_>) -> BTreeMap<Permission, Validity> {
     reader
         .permissions()
         .unwrap()

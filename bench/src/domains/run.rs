@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use engine::validity::Validity;
 use engine::{check_policy, reference, SourceFile};
 use ingest::{Change, FactSet, Op};
 use permafrost::materializer::{Materializer, MaterializerConfig};
@@ -178,8 +179,9 @@ fn check_visible(store: &Store, epoch: u64) -> Result<(), BoxError> {
         .into());
     }
     let p = &logged.permission;
-    let granted = logged.change == storage::Change::Insert;
-    if reader.check(&p.actor, &p.action, &p.resource)? != granted {
+    let now = permafrost::load::now();
+    let granted = logged.validity.contains(now);
+    if reader.check(&p.actor, &p.action, &p.resource, now)? != granted {
         return Err(
             format!("epoch {epoch}: `check` does not see {p:?} (granted: {granted})").into(),
         );
@@ -213,10 +215,7 @@ pub fn run(domain: &Domain, workers: usize, verify: bool) -> Result<Outcome, Box
         .tempdir()?;
     let dir = temp.path().join(domain.name);
     let policy = SourceFile::new(domain.policy_path, domain.policy);
-    let config = MaterializerConfig {
-        workers,
-        now: domain.now,
-    };
+    let config = MaterializerConfig { workers };
     let rss_start = rss_bytes().unwrap_or(0);
     let peak = PeakRss::start();
 
@@ -255,10 +254,11 @@ pub fn run(domain: &Domain, workers: usize, verify: bool) -> Result<Outcome, Box
 
     let store = Store::open(&dir)?;
     let after_reopen = DirSize::of(&dir)?;
-    let stored: HashSet<Permission> = store
+    // Every stored tuple, whatever its validity: what the epochs counted.
+    let stored: Vec<(Permission, Validity)> = store
         .read()?
         .permissions()?
-        .collect::<Result<HashSet<Permission>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     if stored.len() != present {
         return Err(format!(
             "{}: the store holds {} tuples, the epochs' reports add up to {present}",
@@ -268,7 +268,12 @@ pub fn run(domain: &Domain, workers: usize, verify: bool) -> Result<Outcome, Box
         .into());
     }
     if verify {
-        compare_with_reference(domain, &policy, &base, &stored)?;
+        let valid_now: HashSet<Permission> = stored
+            .iter()
+            .filter(|(_, validity)| validity.contains(domain.now))
+            .map(|(permission, _)| permission.clone())
+            .collect();
+        compare_with_reference(domain, &policy, &base, &valid_now)?;
         println!("the store equals the reference evaluation after the stream");
     }
     Ok(Outcome {

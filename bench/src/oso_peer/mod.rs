@@ -133,11 +133,13 @@ pub fn run(config: &OsoConfig) -> Result<Json, BoxError> {
             )
         })
         .collect();
+    // The org chart's policy does not read the time: any time answers alike.
+    let now = permafrost::load::now();
     let check = |i: usize| {
         let ((actor, resource), action) = (&values[i], probes[i].tuple.action);
-        Ok(reader.check(actor, &actions[usize::from(action)], resource)?)
+        Ok(reader.check(actor, &actions[usize::from(action)], resource, now)?)
     };
-    let who = |i: usize| store_who(&reader, &actions[usize::from(READ)], reviews[i]);
+    let who = |i: usize| store_who(&reader, &actions[usize::from(READ)], reviews[i], now);
     let (answers, timings) = passes("the store", &probes, &generated, check, Some(who))?;
     let mut all_timings = vec![(Engine::Store, timings)];
     println!("store: answers checked, timed");
@@ -247,9 +249,14 @@ fn passes(
 
 /// Who may `read` the review of employee `e`, by the store, as employee
 /// indexes.
-fn store_who(reader: &Reader<'_>, read: &Value, e: u32) -> Result<BTreeSet<u32>, BoxError> {
+fn store_who(
+    reader: &Reader<'_>,
+    read: &Value,
+    e: u32,
+    at: i64,
+) -> Result<BTreeSet<u32>, BoxError> {
     let mut actors = BTreeSet::new();
-    for actor in reader.who(read, &review(e as usize), None, usize::MAX)? {
+    for actor in reader.who(read, &review(e as usize), None, usize::MAX, at)? {
         let actor = actor?;
         let index = actor
             .as_entity()

@@ -55,7 +55,7 @@ pub fn materialize(
 ) -> Result<(Store, Loaded), BoxError> {
     let changes = changes(chart);
     let policy = SourceFile::new("policies/org_chart.polar", STORE_POLICY);
-    let config = MaterializerConfig { workers, now: 0 };
+    let config = MaterializerConfig { workers };
     let rss_before = rss_bytes().unwrap_or(0);
 
     let started = Instant::now();

@@ -152,18 +152,19 @@ pub fn checks(
         .collect();
     let (mut once, mut per_check) = (Latency::new()?, Latency::new()?);
     let (mut raw, mut raw_three, mut set) = (Latency::new()?, Latency::new()?, Latency::new()?);
+    let now = permafrost::load::now();
     for round in 0..=rounds {
         let warm_up = round == 0;
         let reader = s.store.read()?;
         pass(&mut once, warm_up, &expected, |i| {
             let p = &perms[i];
-            Ok(reader.check(&p.actor, &p.action, &p.resource)?)
+            Ok(reader.check(&p.actor, &p.action, &p.resource, now)?)
         })?;
         drop(reader);
         pass(&mut per_check, warm_up, &expected, |i| {
             let p = &perms[i];
             let reader = s.store.read()?;
-            Ok(reader.check(&p.actor, &p.action, &p.resource)?)
+            Ok(reader.check(&p.actor, &p.action, &p.resource, now)?)
         })?;
         pass(&mut raw, warm_up, &expected, |i| s.raw.get(&keys[i]))?;
         pass(&mut raw_three, warm_up, &expected, |i| {
@@ -236,11 +237,12 @@ pub fn whos(
     let actor_rows: Vec<usize> = actors.iter().map(|&a| readable[a]).collect();
     let prefixes: Vec<Vec<u8>> = actors.iter().map(|&a| fwd_prefix(a, READ)).collect();
     let read = &values.actions[usize::from(READ)];
+    let now = permafrost::load::now();
     let (mut store, mut raw) = (Latency::new()?, Latency::new()?);
     for round in 0..=rounds {
         let reader = s.store.read()?;
         pass(&mut store, round == 0, &review_rows, |i| {
-            let who = reader.who(read, &values.reviews[reviews[i]], None, usize::MAX)?;
+            let who = reader.who(read, &values.reviews[reviews[i]], None, usize::MAX, now)?;
             Ok(who.collect::<Result<Vec<Value>, _>>()?.len())
         })?;
         pass(&mut raw, round == 0, &actor_rows, |i| {
@@ -273,11 +275,12 @@ pub fn lists(
     let expected = vec![rows; repeats];
     let prefix = fwd_prefix(ceo, READ);
     let read = &values.actions[usize::from(READ)];
+    let now = permafrost::load::now();
     let (mut store, mut raw) = (Latency::new()?, Latency::new()?);
     for round in 0..=rounds {
         let reader = s.store.read()?;
         pass(&mut store, round == 0, &expected, |_| {
-            let list = reader.list(&values.users[ceo], read, "Review", None, usize::MAX)?;
+            let list = reader.list(&values.users[ceo], read, "Review", None, usize::MAX, now)?;
             Ok(list.collect::<Result<Vec<Value>, _>>()?.len())
         })?;
         pass(&mut raw, round == 0, &expected, |_| {
