@@ -19,7 +19,7 @@ use crate::validity;
 use crate::{LoggedChange, Permission, PermissionChange};
 
 /// Decodes one row (key, value) of a scan.
-type Decode<'r, T> = Box<dyn FnMut(&[u8], &[u8]) -> Result<T> + 'r>;
+pub(crate) type Decode<'r, T> = Box<dyn FnMut(&[u8], &[u8]) -> Result<T> + 'r>;
 
 /// A forward scan over a column family, decoding rows as they are pulled.
 ///
@@ -27,18 +27,29 @@ type Decode<'r, T> = Box<dyn FnMut(&[u8], &[u8]) -> Result<T> + 'r>;
 /// nothing after it.
 pub struct Rows<'r, T> {
     store: &'r Store,
-    iter: DBRawIterator<'r>,
+    iter: Option<DBRawIterator<'r>>,
     decode: Decode<'r, T>,
     done: bool,
 }
 
 impl<'r, T> Rows<'r, T> {
-    fn new(store: &'r Store, iter: DBRawIterator<'r>, decode: Decode<'r, T>) -> Self {
+    /// The rows of `iter` (positioned at the first), decoded by `decode`.
+    pub(crate) fn new(store: &'r Store, iter: DBRawIterator<'r>, decode: Decode<'r, T>) -> Self {
         Rows {
             store,
-            iter,
+            iter: Some(iter),
             decode,
             done: false,
+        }
+    }
+
+    /// No rows at all.
+    pub(crate) fn empty(store: &'r Store) -> Self {
+        Rows {
+            store,
+            iter: None,
+            decode: Box::new(|_: &[u8], _: &[u8]| Err(store.corrupt("a row of nothing"))),
+            done: true,
         }
     }
 }
@@ -47,16 +58,17 @@ impl<T> Iterator for Rows<'_, T> {
     type Item = Result<T>;
 
     fn next(&mut self) -> Option<Result<T>> {
-        if self.done {
-            return None;
-        }
-        let Some((key, value)) = self.iter.item() else {
+        let iter = match &mut self.iter {
+            Some(iter) if !self.done => iter,
+            _ => return None,
+        };
+        let Some((key, value)) = iter.item() else {
             self.done = true;
-            return self.iter.status().err().map(|e| Err(self.store.rocks(e)));
+            return iter.status().err().map(|e| Err(self.store.rocks(e)));
         };
         let item = (self.decode)(key, value);
         match item {
-            Ok(_) => self.iter.next(),
+            Ok(_) => iter.next(),
             Err(_) => self.done = true,
         }
         Some(item)
@@ -329,7 +341,7 @@ impl<'s> Reader<'s> {
 
     /// The value of `id`, through a one-entry cache (consecutive permission
     /// rows mostly share their actor and action).
-    fn cached_value(&self, cache: &mut Option<(u64, Value)>, id: u64) -> Result<Value> {
+    pub(crate) fn cached_value(&self, cache: &mut Option<(u64, Value)>, id: u64) -> Result<Value> {
         if let Some((known, value)) = cache {
             if *known == id {
                 return Ok(value.clone());
