@@ -648,6 +648,14 @@ mod tests {
                 .unwrap();
             let changes = db.cf_handle(Cf::Changes.name()).unwrap();
             db.put_cf(changes, change_key(9, 0), b"?").unwrap();
+            // A grant whose validity bytes are cut short.
+            let mut grant = crate::keys::change_value(
+                PermissionChange::Grant,
+                [alice_id, read_id, alice_id],
+                &Validity::always(),
+            );
+            grant.extend_from_slice(&[0, 0, 1]);
+            db.put_cf(changes, change_key(8, 0), grant).unwrap();
             let facts = db.cf_handle(Cf::Facts.name()).unwrap();
             db.put_cf(facts, [1, 2, 3], b"").unwrap();
         }
@@ -665,11 +673,17 @@ mod tests {
             err.contains("undecodable value `Doc{broken` in `perm_fwd`"),
             "{err}"
         );
-        let last = reader.changes_since(0).unwrap().last().unwrap();
+        let last = reader.changes_since(8).unwrap().last().unwrap();
         assert!(last
             .unwrap_err()
             .to_string()
             .contains("undecodable row in `changes`"));
+        let cut = reader.changes_since(7).unwrap().next().unwrap();
+        let err = cut.unwrap_err().to_string();
+        assert!(
+            err.contains("the validity of a row of epoch 8 in `changes` is undecodable: 3 bytes"),
+            "{err}"
+        );
         let facts: Vec<_> = reader.facts().unwrap().collect();
         assert_eq!(facts.len(), 1);
         assert!(facts[0].is_err());
