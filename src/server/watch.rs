@@ -4,12 +4,21 @@
 //! changes of each new epoch as it commits. A consumer that reconnects with
 //! the last epoch it processed misses nothing and sees nothing twice.
 //!
+//! Permissions that hold only at some times are also granted and revoked
+//! as the clock passes the edges of their validities, with no epoch: the
+//! stream sends those as time lines (`"cause":"time"`, `"at":T`) when the
+//! server's clock reaches `T`, from the store's schedule at the epoch the
+//! stream has reached. `since_time` resumes them after the last `at` a
+//! consumer processed; without it, a stream sends the edges from the time
+//! it opens on.
+//!
 //! Each stream is fed by a blocking task that scans the change log and
 //! hands chunks to the response body through a small channel, so a slow
 //! consumer holds back its own scan and nothing else.
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -17,7 +26,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use storage::{LoggedChange, Store, Validity};
+use storage::{LoggedChange, ScheduledChange, Store, Validity};
 use tokio::sync::{mpsc, watch};
 
 use super::{ApiError, AppState};
@@ -32,6 +41,22 @@ pub struct WatchQuery {
     /// The last epoch the consumer processed (0: from the start).
     #[serde(default)]
     since: u64,
+    /// The `at` of the last time line the consumer processed: time lines
+    /// after it are sent (default: the time the stream opens).
+    since_time: Option<i64>,
+}
+
+/// The longest wait for the clock between two looks at the schedule, so
+/// that a stream follows changes of the system clock.
+const MAX_CLOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// Where a stream is: the last epoch sent, the time up to which time lines
+/// were sent, and when the next scheduled change is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Position {
+    epoch: u64,
+    time: i64,
+    next: Option<i64>,
 }
 
 /// `GET /v1/watch?since=N`.
@@ -54,7 +79,15 @@ pub async fn watch(
     let metrics = Arc::clone(&state.metrics);
     tokio::task::spawn_blocking(move || {
         metrics.watchers(1);
-        feed(&store, committed, query.since, &chunks, &runtime);
+        let since_time = query.since_time.unwrap_or_else(crate::load::now);
+        feed(
+            &store,
+            committed,
+            query.since,
+            since_time,
+            &chunks,
+            &runtime,
+        );
         metrics.watchers(-1);
         drop(permit);
     });
@@ -69,20 +102,26 @@ pub async fn watch(
         .into_response())
 }
 
-/// Sends the changes after `since`, then each committed epoch's, until the
-/// consumer goes away. A store error ends the stream with an
-/// `{"error": …}` line.
+/// Sends the changes after epoch `since` and the time lines after
+/// `since_time`, then each committed epoch's changes as it commits and each
+/// scheduled change as the clock reaches it, until the consumer goes away.
+/// A store error ends the stream with an `{"error": …}` line.
 fn feed(
     store: &Store,
     mut committed: watch::Receiver<u64>,
     since: u64,
+    since_time: i64,
     chunks: &mpsc::Sender<Bytes>,
     runtime: &tokio::runtime::Handle,
 ) {
-    let mut last = since;
+    let mut at = Position {
+        epoch: since,
+        time: since_time,
+        next: None,
+    };
     loop {
-        match send_after(store, last, chunks) {
-            Ok(Some(upto)) => last = last.max(upto),
+        match send_after(store, at, chunks) {
+            Ok(Some(reached)) => at = reached,
             Ok(None) => return,
             Err(error) => {
                 let line = format!("{}\n", json!({ "error": error.to_string() }));
@@ -90,10 +129,13 @@ fn feed(
                 return;
             }
         }
+        let clock = at.next.map(until);
+        let last = at.epoch;
         let gone = runtime.block_on(async {
             tokio::select! {
                 changed = committed.wait_for(|epoch| *epoch > last) => changed.is_err(),
                 () = chunks.closed() => true,
+                () = pause(clock) => false,
             }
         });
         if gone {
@@ -102,29 +144,85 @@ fn feed(
     }
 }
 
-/// Sends every change after epoch `last` up to the committed epoch; answers
-/// that epoch, or `None` if the consumer went away.
+/// How long until the clock reaches second `t` (at most [`MAX_CLOCK_WAIT`]).
+fn until(t: i64) -> Duration {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let wait = t.saturating_mul(1000).saturating_sub(now_ms).max(0);
+    Duration::from_millis(u64::try_from(wait).unwrap_or(0)).min(MAX_CLOCK_WAIT)
+}
+
+/// Waits `wait`, or for ever.
+async fn pause(wait: Option<Duration>) {
+    match wait {
+        Some(wait) => tokio::time::sleep(wait).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends every change after epoch `at.epoch` up to the committed epoch,
+/// then the time lines after `at.time` up to now; answers where that left
+/// the stream, or `None` if the consumer went away.
 fn send_after(
     store: &Store,
-    last: u64,
+    at: Position,
     chunks: &mpsc::Sender<Bytes>,
-) -> Result<Option<u64>, storage::StoreError> {
+) -> Result<Option<Position>, storage::StoreError> {
     let reader = store.read()?;
-    let mut chunk = Vec::with_capacity(CHUNK);
-    for change in reader.changes_since(last)? {
-        write_line(&mut chunk, &change?);
-        if chunk.len() >= CHUNK
-            && chunks
-                .blocking_send(Bytes::from(std::mem::take(&mut chunk)))
-                .is_err()
-        {
+    let mut out = Chunks::new(chunks);
+    for change in reader.changes_since(at.epoch)? {
+        let change = change?;
+        if !out.push(|line| write_line(line, &change)) {
             return Ok(None);
         }
     }
-    if !chunk.is_empty() && chunks.blocking_send(Bytes::from(chunk)).is_err() {
+    let epoch = reader.epoch().max(at.epoch);
+    let now = crate::load::now().max(at.time);
+    for change in reader.scheduled(at.time, now)? {
+        let change = change?;
+        if !out.push(|line| write_time_line(line, epoch, &change)) {
+            return Ok(None);
+        }
+    }
+    if !out.flush() {
         return Ok(None);
     }
-    Ok(Some(reader.epoch()))
+    Ok(Some(Position {
+        epoch,
+        time: now,
+        next: reader.next_scheduled(now)?,
+    }))
+}
+
+/// Lines gathered into chunks of about [`CHUNK`] bytes.
+struct Chunks<'a> {
+    to: &'a mpsc::Sender<Bytes>,
+    chunk: Vec<u8>,
+}
+
+impl<'a> Chunks<'a> {
+    fn new(to: &'a mpsc::Sender<Bytes>) -> Self {
+        Chunks {
+            to,
+            chunk: Vec::with_capacity(CHUNK),
+        }
+    }
+
+    /// Adds a line (written by `line`); false if the consumer went away.
+    fn push(&mut self, line: impl FnOnce(&mut Vec<u8>)) -> bool {
+        line(&mut self.chunk);
+        self.chunk.len() < CHUNK || self.flush()
+    }
+
+    /// Sends what was gathered; false if the consumer went away.
+    fn flush(&mut self) -> bool {
+        self.chunk.is_empty()
+            || self
+                .to
+                .blocking_send(Bytes::from(std::mem::take(&mut self.chunk)))
+                .is_ok()
+    }
 }
 
 /// `{"epoch":N,"change":"grant","tuple":{"actor":E,"action":A,"resource":E}}`,
@@ -143,6 +241,24 @@ fn write_line(out: &mut Vec<u8>, change: &LoggedChange) {
     if !change.validity.is_always() && !change.validity.is_never() {
         line["valid"] = valid_json(&change.validity);
     }
+    out.extend_from_slice(line.to_string().as_bytes());
+    out.push(b'\n');
+}
+
+/// `{"epoch":N,"change":"grant","tuple":{…},"at":T,"cause":"time"}`: a
+/// change scheduled at `T`, from the validities of epoch `epoch`.
+fn write_time_line(out: &mut Vec<u8>, epoch: u64, change: &ScheduledChange) {
+    let line = json!({
+        "epoch": epoch,
+        "change": change.change.as_str(),
+        "tuple": {
+            "actor": change.permission.actor,
+            "action": change.permission.action,
+            "resource": change.permission.resource,
+        },
+        "at": change.at,
+        "cause": "time",
+    });
     out.extend_from_slice(line.to_string().as_bytes());
     out.push(b'\n');
 }
@@ -179,6 +295,85 @@ mod tests {
         write_line(&mut out, &logged);
         assert_eq!(out.pop(), Some(b'\n'));
         serde_json::from_slice(&out).unwrap_or_default()
+    }
+
+    /// Lines of a feed over `store` until `count` arrived (or 10 s passed).
+    fn feed_lines(store: Store, since_time: i64, count: usize) -> Vec<serde_json::Value> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let epoch = store.committed_epoch().unwrap_or_default();
+        let (_committed, epochs) = watch::channel(epoch);
+        let (chunks, mut body) = mpsc::channel::<Bytes>(4);
+        let handle = runtime.handle().clone();
+        runtime.spawn_blocking(move || feed(&store, epochs, 0, since_time, &chunks, &handle));
+        let mut text = Vec::new();
+        runtime.block_on(async {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while text.iter().filter(|b| **b == b'\n').count() < count {
+                match tokio::time::timeout_at(deadline, body.recv()).await {
+                    Ok(Some(chunk)) => text.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+        });
+        drop(body);
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        text.split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn time_lines_follow_the_clock() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = Store::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let now = crate::load::now();
+        let tuple = |id: &str| {
+            Permission::new(
+                engine::Value::entity("User", id),
+                engine::Value::str("read"),
+                engine::Value::entity("Doc", "d"),
+            )
+        };
+        let window = |lo, hi| Validity::from_intervals(Interval::new(lo, hi));
+        store
+            .commit_epoch(&storage::EpochCommit {
+                epoch: 1,
+                permissions: vec![
+                    (tuple("past"), window(now - 100, now - 51)),
+                    (tuple("soon"), window(now + 2, i64::MAX)),
+                ],
+                ..storage::EpochCommit::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let lines = feed_lines(store, now - 200, 5);
+        let expected = [
+            json!({"epoch": 1, "change": "grant", "valid": [[now - 100, now - 51]]}),
+            json!({"epoch": 1, "change": "grant", "valid": [[now + 2, null]]}),
+            json!({"epoch": 1, "change": "grant", "at": now - 100, "cause": "time"}),
+            json!({"epoch": 1, "change": "revoke", "at": now - 50, "cause": "time"}),
+            json!({"epoch": 1, "change": "grant", "at": now + 2, "cause": "time"}),
+        ];
+        assert_eq!(lines.len(), expected.len(), "{lines:?}");
+        for (line, expected) in lines.iter().zip(expected) {
+            for (key, value) in expected.as_object().into_iter().flatten() {
+                assert_eq!(&line[key], value, "{key} of {line}");
+            }
+        }
+        assert_eq!(
+            lines[4]["tuple"]["actor"],
+            json!({"type": "User", "id": "soon"})
+        );
+        assert_eq!(
+            lines[3]["tuple"]["actor"],
+            json!({"type": "User", "id": "past"})
+        );
+        // The time lines came when the clock reached them, not before.
+        assert!(crate::load::now() >= now + 2);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Permission writes: new validities compared with the stored ones, and
-//! the rows of a real change — both indexes and the change log — added to
-//! an epoch's write batch.
+//! the rows of a real change — both indexes, the change log and the
+//! schedule — added to an epoch's write batch.
 //!
 //! A tuple's validity after an epoch replaces the stored one. An absent row
 //! is valid [`Validity::never`]; a row whose validity becomes never is
@@ -15,6 +15,7 @@ use rocksdb::WriteBatch;
 use crate::dict::Interner;
 use crate::err::Result;
 use crate::keys::{change_key, dict_id_key, perm_key, split_perm_key};
+use crate::schedule::edge_rows;
 use crate::schema::Cf;
 use crate::store::Store;
 use crate::validity;
@@ -133,8 +134,8 @@ impl Store {
         Ok(stats)
     }
 
-    /// Adds the rows of real changes to `batch`: both indexes, and the
-    /// change-log rows numbered in `perm_fwd` key order.
+    /// Adds the rows of real changes to `batch`: both indexes, the
+    /// change-log rows numbered in `perm_fwd` key order, and the schedule.
     pub(crate) fn stage_permissions(
         &self,
         epoch: u64,
@@ -144,8 +145,10 @@ impl Store {
         let (fwd_cf, rev_cf) = (self.cf(Cf::PermFwd)?, self.cf(Cf::PermRev)?);
         let changes_cf = self.cf(Cf::Changes)?;
         let mut stats = CommitStats::default();
-        // `perm_rev` rows, written after in their own key order.
+        // `perm_rev` and `schedule` rows, written after in their own key
+        // order.
         let mut rev = BTreeMap::new();
+        let mut schedule = BTreeMap::new();
         let mut seq = 0u64;
         for (fwd, update) in updates {
             let Some(change) = PermissionChange::between(&update.before, &update.after) else {
@@ -164,6 +167,7 @@ impl Store {
             let logged = crate::keys::change_value(change, update.row.ids, &update.after);
             batch.put_cf(changes_cf, change_key(epoch, seq), logged);
             seq += 1;
+            edge_rows(&fwd, &update.before, &update.after, &mut schedule);
             rev.insert(update.row.rev, value);
         }
         for (key, value) in rev {
@@ -172,6 +176,7 @@ impl Store {
                 None => batch.delete_cf(rev_cf, key),
             }
         }
+        self.stage_schedule(schedule, batch)?;
         Ok(stats)
     }
 

@@ -19,7 +19,7 @@ use crate::validity;
 use crate::{LoggedChange, Permission, PermissionChange};
 
 /// Decodes one row (key, value) of a scan.
-type Decode<'r, T> = Box<dyn FnMut(&[u8], &[u8]) -> Result<T> + 'r>;
+pub(crate) type Decode<'r, T> = Box<dyn FnMut(&[u8], &[u8]) -> Result<T> + 'r>;
 
 /// A forward scan over a column family, decoding rows as they are pulled.
 ///
@@ -27,18 +27,29 @@ type Decode<'r, T> = Box<dyn FnMut(&[u8], &[u8]) -> Result<T> + 'r>;
 /// nothing after it.
 pub struct Rows<'r, T> {
     store: &'r Store,
-    iter: DBRawIterator<'r>,
+    iter: Option<DBRawIterator<'r>>,
     decode: Decode<'r, T>,
     done: bool,
 }
 
 impl<'r, T> Rows<'r, T> {
-    fn new(store: &'r Store, iter: DBRawIterator<'r>, decode: Decode<'r, T>) -> Self {
+    /// The rows of `iter` (positioned at the first), decoded by `decode`.
+    pub(crate) fn new(store: &'r Store, iter: DBRawIterator<'r>, decode: Decode<'r, T>) -> Self {
         Rows {
             store,
-            iter,
+            iter: Some(iter),
             decode,
             done: false,
+        }
+    }
+
+    /// No rows at all.
+    pub(crate) fn empty(store: &'r Store) -> Self {
+        Rows {
+            store,
+            iter: None,
+            decode: Box::new(|_: &[u8], _: &[u8]| Err(store.corrupt("a row of nothing"))),
+            done: true,
         }
     }
 }
@@ -47,16 +58,17 @@ impl<T> Iterator for Rows<'_, T> {
     type Item = Result<T>;
 
     fn next(&mut self) -> Option<Result<T>> {
-        if self.done {
-            return None;
-        }
-        let Some((key, value)) = self.iter.item() else {
+        let iter = match &mut self.iter {
+            Some(iter) if !self.done => iter,
+            _ => return None,
+        };
+        let Some((key, value)) = iter.item() else {
             self.done = true;
-            return self.iter.status().err().map(|e| Err(self.store.rocks(e)));
+            return iter.status().err().map(|e| Err(self.store.rocks(e)));
         };
         let item = (self.decode)(key, value);
         match item {
-            Ok(_) => self.iter.next(),
+            Ok(_) => iter.next(),
             Err(_) => self.done = true,
         }
         Some(item)
@@ -329,7 +341,7 @@ impl<'s> Reader<'s> {
 
     /// The value of `id`, through a one-entry cache (consecutive permission
     /// rows mostly share their actor and action).
-    fn cached_value(&self, cache: &mut Option<(u64, Value)>, id: u64) -> Result<Value> {
+    pub(crate) fn cached_value(&self, cache: &mut Option<(u64, Value)>, id: u64) -> Result<Value> {
         if let Some((known, value)) = cache {
             if *known == id {
                 return Ok(value.clone());
@@ -636,6 +648,14 @@ mod tests {
                 .unwrap();
             let changes = db.cf_handle(Cf::Changes.name()).unwrap();
             db.put_cf(changes, change_key(9, 0), b"?").unwrap();
+            // A grant whose validity bytes are cut short.
+            let mut grant = crate::keys::change_value(
+                PermissionChange::Grant,
+                [alice_id, read_id, alice_id],
+                &Validity::always(),
+            );
+            grant.extend_from_slice(&[0, 0, 1]);
+            db.put_cf(changes, change_key(8, 0), grant).unwrap();
             let facts = db.cf_handle(Cf::Facts.name()).unwrap();
             db.put_cf(facts, [1, 2, 3], b"").unwrap();
         }
@@ -653,11 +673,17 @@ mod tests {
             err.contains("undecodable value `Doc{broken` in `perm_fwd`"),
             "{err}"
         );
-        let last = reader.changes_since(0).unwrap().last().unwrap();
+        let last = reader.changes_since(8).unwrap().last().unwrap();
         assert!(last
             .unwrap_err()
             .to_string()
             .contains("undecodable row in `changes`"));
+        let cut = reader.changes_since(7).unwrap().next().unwrap();
+        let err = cut.unwrap_err().to_string();
+        assert!(
+            err.contains("the validity of a row of epoch 8 in `changes` is undecodable: 3 bytes"),
+            "{err}"
+        );
         let facts: Vec<_> = reader.facts().unwrap().collect();
         assert_eq!(facts.len(), 1);
         assert!(facts[0].is_err());

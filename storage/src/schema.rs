@@ -36,18 +36,28 @@ pub(crate) enum Cf {
     Meta,
     /// Permission diffs by epoch and sequence number.
     Changes,
+    /// Edges of the stored validities by time: when permissions start or
+    /// stop holding. Added in format 2.
+    Schedule,
 }
 
 impl Cf {
     /// Every column family of a store, in SCHEMA.md order.
-    pub(crate) const ALL: [Cf; 6] = [
+    pub(crate) const ALL: [Cf; 7] = [
         Cf::Facts,
         Cf::PermFwd,
         Cf::PermRev,
         Cf::Dict,
         Cf::Meta,
         Cf::Changes,
+        Cf::Schedule,
     ];
+
+    /// Whether a store of an older format may lack the family: a writable
+    /// open creates it (and fills it), a read-only open reads without it.
+    pub(crate) fn is_new(self) -> bool {
+        self == Cf::Schedule
+    }
 
     /// The RocksDB name of the column family.
     pub(crate) fn name(self) -> &'static str {
@@ -58,6 +68,7 @@ impl Cf {
             Cf::Dict => "dict",
             Cf::Meta => "meta",
             Cf::Changes => "changes",
+            Cf::Schedule => "schedule",
         }
     }
 
@@ -83,8 +94,9 @@ impl Cf {
                 table.set_data_block_index_type(DataBlockIndexType::BinaryAndHash);
             }
             // Facts are read whole on restart, the change log in epoch
-            // order: no point lookups, so no filters to keep in memory.
-            Cf::Facts | Cf::Changes | Cf::Meta => {}
+            // order, the schedule in time order: no point lookups, so no
+            // filters to keep in memory.
+            Cf::Facts | Cf::Changes | Cf::Meta | Cf::Schedule => {}
         }
         if matches!(self, Cf::PermFwd | Cf::PermRev) {
             // `list` and `who` scan one (actor, action) or (resource, action)

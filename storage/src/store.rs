@@ -57,12 +57,16 @@ impl Store {
     /// it open.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store> {
         let path = dir.as_ref().to_path_buf();
-        if !inspect(&path)? {
-            create(&path)?;
-        }
+        let present = match inspect(&path)? {
+            Some(present) => present,
+            None => {
+                create(&path)?;
+                Cf::ALL.to_vec()
+            }
+        };
         let cache = block_cache();
         let options = db_options();
-        let db = DB::open_cf_descriptors(&options, &path, descriptors(&cache))
+        let db = DB::open_cf_descriptors(&options, &path, descriptors(&cache, &present))
             .map_err(|error| open_error(&path, error))?;
         let mut store = Store {
             db,
@@ -72,8 +76,13 @@ impl Store {
             options,
             _secondary: None,
         };
-        if store.check_format()? < FORMAT_VERSION {
-            store.upgrade()?;
+        let format = store.check_format()?;
+        let missing: Vec<Cf> = Cf::ALL
+            .into_iter()
+            .filter(|cf| !present.contains(cf))
+            .collect();
+        if format < FORMAT_VERSION || !missing.is_empty() {
+            store.upgrade(&missing, &cache)?;
         }
         let committed = store.stored_epoch()?;
         let next_id = store.last_id()?.map_or(Ok(1), |id| {
@@ -93,9 +102,9 @@ impl Store {
     /// fail with [`StoreError::ReadOnly`].
     pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Store> {
         let path = dir.as_ref().to_path_buf();
-        if !inspect(&path)? {
+        let Some(present) = inspect(&path)? else {
             return Err(StoreError::Missing { path });
-        }
+        };
         let secondary = tempfile::Builder::new()
             .prefix("permafrost-secondary-")
             .tempdir()
@@ -112,7 +121,9 @@ impl Store {
             &opts,
             &path,
             &secondary.path().to_path_buf(),
-            descriptors(&cache),
+            // A format-1 store read as it is: without the families format 2
+            // added, whose reads find nothing.
+            descriptors(&cache, &present),
         )
         .map_err(|error| open_error(&path, error))?;
         let store = Store {
@@ -219,12 +230,23 @@ impl Store {
         Ok(found)
     }
 
-    /// Upgrades a store of an older format in place. From format 1: every
-    /// row already reads as format 2 (empty permission values mean valid
-    /// always; change-log grants without validity bytes were granted for
-    /// always), so only the version changes.
-    fn upgrade(&self) -> Result<()> {
+    /// Upgrades a store of an older format in place: creates the `missing`
+    /// families, fills the schedule from the stored validities, and sets
+    /// the format version, in one batch. From format 1, every row already
+    /// reads as format 2 (empty permission values mean valid always;
+    /// change-log grants without validity bytes were granted for always),
+    /// so nothing else changes.
+    fn upgrade(&mut self, missing: &[Cf], cache: &rocksdb::Cache) -> Result<()> {
+        for cf in missing {
+            let path = self.path.clone();
+            self.db
+                .create_cf(cf.name(), &cf.options(cache))
+                .map_err(|error| StoreError::RocksDb { path, error })?;
+        }
         let mut batch = WriteBatch::default();
+        if missing.contains(&Cf::Schedule) {
+            self.rebuild_schedule(&mut batch)?;
+        }
         batch.put_cf(
             self.cf(Cf::Meta)?,
             meta::FORMAT_VERSION,
@@ -261,17 +283,18 @@ impl Store {
     }
 }
 
-/// The descriptors of every column family, sharing one block cache.
-fn descriptors(cache: &rocksdb::Cache) -> Vec<ColumnFamilyDescriptor> {
-    Cf::ALL
+/// The descriptors of column families, sharing one block cache.
+fn descriptors(cache: &rocksdb::Cache, families: &[Cf]) -> Vec<ColumnFamilyDescriptor> {
+    families
         .iter()
         .map(|cf| ColumnFamilyDescriptor::new(cf.name(), cf.options(cache)))
         .collect()
 }
 
-/// Tells whether `path` holds a store (`true`), nothing (`false`: absent or
-/// an empty directory), or something else (an error).
-fn inspect(path: &Path) -> Result<bool> {
+/// Tells whether `path` holds a store (its column families: all of them,
+/// or all but some [`Cf::is_new`] ones for an older format), nothing
+/// (`None`: absent or an empty directory), or something else (an error).
+fn inspect(path: &Path) -> Result<Option<Vec<Cf>>> {
     let io = |error| StoreError::Io {
         path: path.to_path_buf(),
         error,
@@ -282,14 +305,14 @@ fn inspect(path: &Path) -> Result<bool> {
     };
     let meta = match fs::metadata(path) {
         Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(e)),
     };
     if !meta.is_dir() {
         return Err(not_a_store("it is a file, not a directory".into()));
     }
     if fs::read_dir(path).map_err(io)?.next().is_none() {
-        return Ok(false);
+        return Ok(None);
     }
     if !path.join("CURRENT").is_file() {
         return Err(not_a_store("it holds files but no RocksDB database".into()));
@@ -314,10 +337,14 @@ fn inspect(path: &Path) -> Result<bool> {
         .map(String::as_str)
         .filter(|name| *name != "default" && !ours.contains(name))
         .collect();
-    let missing: Vec<&str> = ours
-        .iter()
-        .copied()
-        .filter(|name| !found.iter().any(|f| f == name))
+    let present: Vec<Cf> = Cf::ALL
+        .into_iter()
+        .filter(|cf| found.iter().any(|f| f == cf.name()))
+        .collect();
+    let missing: Vec<&str> = Cf::ALL
+        .into_iter()
+        .filter(|cf| !cf.is_new() && !present.contains(cf))
+        .map(Cf::name)
         .collect();
     if !missing.is_empty() && ours_by_options {
         return Err(corrupt(format!(
@@ -335,7 +362,7 @@ fn inspect(path: &Path) -> Result<bool> {
         }
         return Err(not_a_store(reason));
     }
-    Ok(true)
+    Ok(Some(present))
 }
 
 /// Creates a new, empty store at `path` (absent or an empty directory).
@@ -366,8 +393,8 @@ fn create(path: &Path) -> Result<()> {
             path: staging.path().to_path_buf(),
             error,
         };
-        let db =
-            DB::open_cf_descriptors(&opts, staging.path(), descriptors(&cache)).map_err(rocks)?;
+        let db = DB::open_cf_descriptors(&opts, staging.path(), descriptors(&cache, &Cf::ALL))
+            .map_err(rocks)?;
         let meta_cf = db
             .cf_handle(Cf::Meta.name())
             .ok_or_else(|| StoreError::Corrupt {
@@ -398,6 +425,7 @@ fn options_name_our_families(path: &Path) -> bool {
             && fs::read_to_string(entry.path()).is_ok_and(|text| {
                 Cf::ALL
                     .iter()
+                    .filter(|cf| !cf.is_new())
                     .all(|cf| text.contains(&format!("[CFOptions \"{}\"]", cf.name())))
             })
     })
@@ -422,7 +450,8 @@ fn open_error(path: &Path, error: rocksdb::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{allow, commit_perms, new_store, raw_db};
+    use crate::testutil::{allow, commit_perms, commit_valid, new_store, raw_db, valid};
+    use engine::validity::Validity;
 
     #[test]
     fn creates_reopens_and_keeps_the_epoch() {
@@ -572,12 +601,13 @@ mod tests {
         let (_dir, store) = new_store();
         let p = allow("alice", "read", "Doc", "1");
         // Format 1 wrote exactly these rows: empty values, and 25-byte
-        // change-log grants.
+        // change-log grants; it had no `schedule` family.
         commit_perms(&store, std::slice::from_ref(&p), &[]);
         let path = store.path().to_path_buf();
         drop(store);
         {
-            let db = raw_db(&path);
+            let mut db = raw_db(&path);
+            db.drop_cf(Cf::Schedule.name()).unwrap();
             let cf = db.cf_handle(Cf::Meta.name()).unwrap();
             db.put_cf(cf, meta::FORMAT_VERSION, 1u32.to_be_bytes())
                 .unwrap();
@@ -588,7 +618,7 @@ mod tests {
                 assert!(reader.check(&p.actor, &p.action, &p.resource, at).unwrap());
             }
             let all: Vec<_> = reader.permissions().unwrap().map(Result::unwrap).collect();
-            assert_eq!(all, vec![(p.clone(), engine::validity::Validity::always())]);
+            assert_eq!(all, vec![(p.clone(), Validity::always())]);
             let log: Vec<_> = reader
                 .changes_since(0)
                 .unwrap()
@@ -597,19 +627,48 @@ mod tests {
             assert_eq!(log.len(), 1);
             assert_eq!(log[0].change, crate::PermissionChange::Grant);
             assert!(log[0].validity.is_always());
+            assert_eq!(reader.scheduled(i64::MIN, i64::MAX).unwrap().count(), 0);
+            assert_eq!(reader.next_scheduled(i64::MIN).unwrap(), None);
         };
         // A read-only open reads it and leaves it alone.
         let follower = Store::open_read_only(&path).unwrap();
         expect_v1_reads(&follower);
         drop(follower);
         assert_eq!(stored_format(&path), 1u32.to_be_bytes());
+        assert!(!families(&path).contains(&"schedule".to_string()));
         // A writable open upgrades it.
         let store = Store::open(&path).unwrap();
         expect_v1_reads(&store);
         drop(store);
         assert_eq!(stored_format(&path), FORMAT_VERSION.to_be_bytes());
+        assert!(families(&path).contains(&"schedule".to_string()));
         let store = Store::open(&path).unwrap();
         expect_v1_reads(&store);
+    }
+
+    #[test]
+    fn a_missing_schedule_is_rebuilt_from_the_validities() {
+        let (_dir, store) = new_store();
+        let p = allow("alice", "read", "Doc", "1");
+        commit_valid(&store, &[(p.clone(), valid(&[(10, 19)]))]);
+        let path = store.path().to_path_buf();
+        drop(store);
+        raw_db(&path).drop_cf(Cf::Schedule.name()).unwrap();
+        let store = Store::open(&path).unwrap();
+        let reader = store.read().unwrap();
+        let edges: Vec<_> = reader
+            .scheduled(i64::MIN, i64::MAX)
+            .unwrap()
+            .map(|c| c.map(|c| (c.at, c.change, c.permission)))
+            .collect::<Result<_>>()
+            .unwrap();
+        use crate::PermissionChange::{Grant, Revoke};
+        assert_eq!(edges, vec![(10, Grant, p.clone()), (20, Revoke, p)]);
+    }
+
+    /// The column families of a closed store.
+    fn families(path: &Path) -> Vec<String> {
+        DB::list_cf(&rocksdb::Options::default(), path).unwrap()
     }
 
     #[test]

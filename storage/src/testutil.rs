@@ -7,7 +7,6 @@ use engine::value::{Fact, Value};
 use rocksdb::DB;
 use tempfile::TempDir;
 
-use crate::schema::Cf;
 use crate::{EpochCommit, Permission, Reader, Store};
 
 /// An entity value.
@@ -79,8 +78,9 @@ pub(crate) fn all_facts(reader: &Reader<'_>) -> BTreeSet<Fact> {
         .unwrap()
 }
 
-/// Opens a closed store's directory with plain RocksDB, to damage it.
+/// Opens a closed store's directory with plain RocksDB (every family it
+/// has), to damage it.
 pub(crate) fn raw_db(path: &std::path::Path) -> DB {
-    let names = Cf::ALL.map(Cf::name);
+    let names = DB::list_cf(&rocksdb::Options::default(), path).unwrap();
     DB::open_cf(&rocksdb::Options::default(), path, names).unwrap()
 }
