@@ -721,3 +721,81 @@ fn openapi_describes_every_route() {
         404
     );
 }
+
+/// Time-bounded permissions over HTTP: a visit posted once grants reading
+/// from two days before it and writing from the visit on, both until seven
+/// days after; every read answers at its `at`, and the watch feed carries
+/// the grant's validity. Nothing is recomputed between the reads.
+#[test]
+fn visits_grant_in_time_windows_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store");
+    let out = Command::new(env!("CARGO_BIN_EXE_permafrost"))
+        .args([
+            "load",
+            "--db",
+            db.to_str().unwrap(),
+            "--policy",
+            "policies/hospital.polar",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let server = start(&db, &token_file);
+
+    const T: i64 = 1_700_000_000;
+    const DAY: i64 = 86_400;
+    let house = json!({"type": "Doctor", "id": "house"});
+    let p1 = json!({"type": "Patient", "id": "p1"});
+    let epoch = facts(
+        &server,
+        &json!({"inserts": [{"predicate": "visit", "args": [house, p1, T]}]}),
+    );
+    let allowed = |action: &str, at: i64| {
+        let body = json!({"actor": house, "action": action, "resource": p1, "at": at,
+                          "at_least_epoch": epoch});
+        let (status, answer) = post(&server, "/v1/check", &body);
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["at"], json!(at));
+        answer["allowed"].as_bool().unwrap()
+    };
+    let windows = [
+        (T - 2 * DAY - 1, false, false),
+        (T - 2 * DAY, true, false),
+        (T - 1, true, false),
+        (T, true, true),
+        (T + 7 * DAY - 1, true, true),
+        (T + 7 * DAY, false, false),
+    ];
+    for (at, read, write) in windows {
+        assert_eq!(allowed("read", at), read, "read at {at}");
+        assert_eq!(allowed("write", at), write, "write at {at}");
+    }
+    let who = |at: i64| {
+        post(
+            &server,
+            "/v1/who",
+            &json!({"action": "write", "resource": p1, "at": at}),
+        )
+        .1["actors"]
+            .clone()
+    };
+    assert_eq!(who(T), json!([house]));
+    assert_eq!(who(T - 1), json!([]));
+
+    // The feed logs the grants with their windows (open ends as null).
+    let mut feed = Watch::open(&server, 0);
+    let lines = feed.lines(2);
+    let write = lines
+        .iter()
+        .find(|l| l["tuple"]["action"] == "write" && l["change"] == "grant")
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(write["valid"], json!([[T, T + 7 * DAY - 1]]), "{write}");
+}
