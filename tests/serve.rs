@@ -115,16 +115,20 @@ fn review(id: &str) -> Value {
 }
 
 fn loaded_store(dir: &Path) -> (PathBuf, PathBuf) {
+    store_of(
+        dir,
+        "policies/org_chart.polar",
+        &["--facts", "tests/cases/org_chart_large/facts.facts"],
+    )
+}
+
+/// A store of `policy` loaded by `permafrost load` with `facts` arguments,
+/// and a token file.
+fn store_of(dir: &Path, policy: &str, facts: &[&str]) -> (PathBuf, PathBuf) {
     let db = dir.join("store");
     let out = Command::new(env!("CARGO_BIN_EXE_permafrost"))
-        .args([
-            "load",
-            "--db",
-            db.to_str().unwrap(),
-            "--policy",
-            "policies/org_chart.polar",
-        ])
-        .args(["--facts", "tests/cases/org_chart_large/facts.facts"])
+        .args(["load", "--db", db.to_str().unwrap(), "--policy", policy])
+        .args(facts)
         .current_dir(root())
         .output()
         .unwrap();
@@ -729,25 +733,7 @@ fn openapi_describes_every_route() {
 #[test]
 fn visits_grant_in_time_windows_over_http() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("store");
-    let out = Command::new(env!("CARGO_BIN_EXE_permafrost"))
-        .args([
-            "load",
-            "--db",
-            db.to_str().unwrap(),
-            "--policy",
-            "policies/hospital.polar",
-        ])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let (db, token_file) = store_of(dir.path(), "policies/hospital.polar", &[]);
     let server = start(&db, &token_file);
 
     const T: i64 = 1_700_000_000;
