@@ -20,8 +20,8 @@
 
 use std::collections::BTreeSet;
 
-use engine::dataflow::{Engine, EngineConfig, TimedModel};
-use engine::reference;
+mod common;
+
 use engine::{check_policy, Fact, SourceFile, Value};
 use proptest::prelude::*;
 
@@ -178,55 +178,22 @@ fn run_case(
         Ok(p) => p,
         Err(d) => panic!("generated policy rejected:\n{text}\n{}", d.render()),
     };
-    let mut engine = Engine::start(
+    let epochs: Vec<Vec<(Fact, bool)>> = epochs
+        .iter()
+        .map(|epoch| {
+            epoch
+                .iter()
+                .map(|(insert, k, a, b)| (fact(*k, *a, *b), *insert))
+                .collect()
+        })
+        .collect();
+    common::matches_reference_at_every_time(
         &program,
-        EngineConfig {
-            workers,
-            outputs: None,
-        },
-    )
-    .unwrap_or_else(|e| panic!("engine failed to start: {e}"));
-    let mut present: BTreeSet<Fact> = BTreeSet::new();
-    let mut model = TimedModel::default();
-    for (index, epoch) in epochs.iter().enumerate() {
-        let changes: Vec<(Fact, bool)> = epoch
-            .iter()
-            .map(|(insert, k, a, b)| (fact(*k, *a, *b), *insert))
-            .collect();
-        for (f, insert) in &changes {
-            if *insert {
-                present.insert(f.clone());
-            } else {
-                present.remove(f);
-            }
-        }
-        let diffs = engine
-            .apply(&changes)
-            .unwrap_or_else(|e| panic!("epoch failed: {e}"));
-        for (_, _, validity, diff) in &diffs.diffs {
-            assert!(
-                *diff == 1 || *diff == -1,
-                "a diff of {diff}: set semantics broken"
-            );
-            assert!(!validity.is_never(), "a tuple derived for no time at all");
-        }
-        model.accumulate(&diffs);
-        for now in PROBE_TIMES {
-            let expected = reference::evaluate(&program, present.iter(), now);
-            let at = model.at(now);
-            for pred in 0..program.predicates.len() {
-                let got: BTreeSet<&[Value]> = at.tuples(pred).collect();
-                let want: BTreeSet<&[Value]> = expected.tuples(pred).collect();
-                assert_eq!(
-                    got,
-                    want,
-                    "relation `{}` differs at time {now} after epoch {} on {workers} worker(s)\npolicy:\n{text}",
-                    program.pred_name(pred),
-                    index + 1
-                );
-            }
-        }
-    }
+        &epochs,
+        workers,
+        |_| PROBE_TIMES.collect(),
+        &format!("policy:\n{text}"),
+    );
 }
 
 fn epochs() -> impl Strategy<Value = Vec<Vec<(bool, u8, usize, usize)>>> {

@@ -12,8 +12,8 @@
 
 use std::collections::BTreeSet;
 
-use engine::dataflow::{Engine, EngineConfig, TimedModel};
-use engine::reference;
+mod common;
+
 use engine::{check_policy, Fact, SourceFile, Value};
 use proptest::prelude::*;
 
@@ -91,47 +91,24 @@ type Epoch = Vec<(bool, u8, usize, usize, i64, i64)>;
 fn run_case(epochs: &[Epoch], workers: usize) {
     let program = check_policy(&SourceFile::new("hospital.polar", POLICY))
         .unwrap_or_else(|d| panic!("{}", d.render()));
-    let mut engine = Engine::start(
+    let epochs: Vec<Vec<(Fact, bool)>> = epochs
+        .iter()
+        .map(|epoch| {
+            epoch
+                .iter()
+                .map(|(insert, kind, a, b, days, seconds)| {
+                    (fact(*kind, *a, *b, *days, *seconds), *insert)
+                })
+                .collect()
+        })
+        .collect();
+    common::matches_reference_at_every_time(
         &program,
-        EngineConfig {
-            workers,
-            outputs: None,
-        },
-    )
-    .unwrap_or_else(|e| panic!("engine failed to start: {e}"));
-    let mut present: BTreeSet<Fact> = BTreeSet::new();
-    let mut model = TimedModel::default();
-    for (index, epoch) in epochs.iter().enumerate() {
-        let changes: Vec<(Fact, bool)> = epoch
-            .iter()
-            .map(|(insert, kind, a, b, days, seconds)| {
-                (fact(*kind, *a, *b, *days, *seconds), *insert)
-            })
-            .collect();
-        for (f, insert) in &changes {
-            if *insert {
-                present.insert(f.clone());
-            } else {
-                present.remove(f);
-            }
-        }
-        model.accumulate(&engine.apply(&changes).unwrap());
-        for now in probe_times(&present) {
-            let expected = reference::evaluate(&program, present.iter(), now);
-            let at = model.at(now);
-            for pred in 0..program.predicates.len() {
-                let got: BTreeSet<&[Value]> = at.tuples(pred).collect();
-                let want: BTreeSet<&[Value]> = expected.tuples(pred).collect();
-                assert_eq!(
-                    got,
-                    want,
-                    "`{}` differs at time {now} after epoch {} on {workers} worker(s); facts: {present:?}",
-                    program.pred_name(pred),
-                    index + 1
-                );
-            }
-        }
-    }
+        &epochs,
+        workers,
+        |present| probe_times(present).into_iter().collect(),
+        "policy: policies/hospital.polar",
+    );
 }
 
 fn epochs() -> impl Strategy<Value = Vec<Epoch>> {
