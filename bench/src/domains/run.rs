@@ -27,7 +27,8 @@ pub struct KindFigures {
     pub kind: &'static str,
     /// `apply` latency: the call until the synced commit returned.
     pub latency: Summary,
-    /// Permission tuples granted plus revoked, per change.
+    /// Permission tuples granted, revoked or given another validity, per
+    /// change.
     pub changed: Vec<usize>,
     /// For subtree moves, the entities moved per change.
     pub moved: Vec<usize>,
@@ -239,7 +240,7 @@ pub fn run(domain: &Domain, workers: usize, verify: bool) -> Result<Outcome, Box
         let started = Instant::now();
         let report = materializer.apply(&epoch.changes, Vec::new())?;
         let elapsed = started.elapsed();
-        let changed = report.stats.granted + report.stats.revoked;
+        let changed = report.stats.granted + report.stats.revoked + report.stats.regranted;
         present = (present + report.stats.granted)
             .checked_sub(report.stats.revoked)
             .ok_or("more tuples revoked than present")?;
