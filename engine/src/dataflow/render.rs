@@ -186,23 +186,17 @@ impl<'s, T: Timestamp + Lattice + Ord> Relations<'s, T> {
             return Some(complement.clone());
         }
         let columns = key_columns.to_vec();
-        let complement = self
-            .collection(pred)?
-            .flat_map(move |tuple| {
-                let key = project(&tuple, &columns);
-                validity_of(&tuple, arity)
-                    .map(|interval| (key.clone(), interval))
-                    .collect::<Vec<_>>()
-            })
-            .reduce(|_key, intervals, out| {
-                let held = intervals
-                    .iter()
-                    .filter(|(_, count)| *count > 0)
-                    .map(|(interval, _)| **interval);
-                for interval in Validity::from_intervals(held).complement().intervals() {
-                    out.push((*interval, 1));
-                }
-            });
+        let complement = united(self.collection(pred)?, arity, move |tuple| {
+            project(tuple, &columns)
+        })
+        .flat_map(|(key, validity)| {
+            validity
+                .complement()
+                .intervals()
+                .iter()
+                .map(|interval| (key.clone(), *interval))
+                .collect::<Vec<_>>()
+        });
         self.complements.insert(id, complement.clone());
         Some(complement)
     }
@@ -502,29 +496,35 @@ fn set_of<'s, T: Timestamp + Lattice + Ord>(
         })
     }));
     let arity = context.plan.arity.get(pred).copied().unwrap_or(0);
-    concatenate(scope, parts)
-        .flat_map(move |row| {
-            let tuple: Row = row.iter().take(arity).copied().collect();
-            validity_of(&row, arity)
-                .map(|interval| (tuple.clone(), interval))
-                .collect::<Vec<_>>()
-        })
-        .reduce(|_tuple, intervals, out| {
-            let held = intervals
-                .iter()
-                .filter(|(_, count)| *count > 0)
-                .map(|(interval, _)| **interval);
-            let validity = Validity::from_intervals(held);
-            if !validity.is_never() {
-                let mut encoded = Row::new();
-                encode_validity(&mut encoded, validity.intervals().iter().copied());
-                out.push((encoded, 1));
-            }
-        })
-        .map(|(mut tuple, encoded)| {
-            tuple.extend(encoded);
-            tuple
-        })
+    united(concatenate(scope, parts), arity, move |row| {
+        row.iter().take(arity).copied().collect()
+    })
+    .map(|(mut tuple, validity)| {
+        encode_validity(&mut tuple, validity.intervals().iter().copied());
+        tuple
+    })
+}
+
+/// Per `key` of a relation's rows, the union of the validities of the rows
+/// with that key (one record per key that holds at some time).
+fn united<'s, T: Timestamp + Lattice + Ord>(
+    rows: Rel<'s, T>,
+    arity: usize,
+    key: impl Fn(&[Datum]) -> Row + 'static,
+) -> VecCollection<'s, T, (Row, Validity), isize> {
+    rows.flat_map(move |row| {
+        let key = key(&row);
+        validity_of(&row, arity)
+            .map(|interval| (key.clone(), interval))
+            .collect::<Vec<_>>()
+    })
+    .reduce(|_key, intervals, out| {
+        let held = intervals
+            .iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(interval, _)| **interval);
+        out.push((Validity::from_intervals(held), 1));
+    })
 }
 
 /// Renders a non-recursive component in the current scope: each predicate
