@@ -51,6 +51,8 @@ pub struct IngestTotals {
     pub granted: usize,
     /// Permission tuples revoked.
     pub revoked: usize,
+    /// Permission tuples that stayed with another validity (time windows).
+    pub regranted: usize,
 }
 
 /// Commits every epoch `epochs` yields until it disconnects; calls
@@ -88,6 +90,7 @@ pub fn commit_epochs(
         totals.epochs += 1;
         totals.granted += report.stats.granted;
         totals.revoked += report.stats.revoked;
+        totals.regranted += report.stats.regranted;
         on_commit(&committed);
     }
     Ok(totals)

@@ -210,7 +210,11 @@ impl std::fmt::Display for IngestSummary {
             t.rejected_lines,
             t.epochs
         )?;
-        writeln!(f, "permission tuples: +{} -{}", t.granted, t.revoked)?;
+        write!(f, "permission tuples: +{} -{}", t.granted, t.revoked)?;
+        if t.regranted > 0 {
+            write!(f, " ({} with a new validity)", t.regranted)?;
+        }
+        writeln!(f)?;
         if t.epochs > 0 {
             writeln!(
                 f,

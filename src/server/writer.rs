@@ -51,6 +51,8 @@ pub struct Switched {
     pub granted: usize,
     /// See `granted`.
     pub revoked: usize,
+    /// Tuples kept with another validity (time windows).
+    pub regranted: usize,
 }
 
 /// One request to the writer, and where to answer.
@@ -146,6 +148,7 @@ pub fn spawn(
                                 version,
                                 granted: stats.granted,
                                 revoked: stats.revoked,
+                                regranted: stats.regranted,
                             })
                         });
                         let _ = reply.send(result);

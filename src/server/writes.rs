@@ -115,6 +115,7 @@ pub async fn policy(
             "epoch": switched.epoch,
             "granted": switched.granted,
             "revoked": switched.revoked,
+            "regranted": switched.regranted,
         }))),
         Err(WriteError::Policy(diagnostics)) => Err(ApiError::bad_request(diagnostics.render())
             .with_details(json!({ "diagnostics": diagnostics_json(&diagnostics) }))),
