@@ -52,6 +52,11 @@ pub struct Checks {
     pub raw_three_gets: Summary,
     /// `HashSet<Permission>::contains` of the same tuple.
     pub hash_set: Summary,
+    /// `Store::read()` then `Reader::check`, on two threads at once (each
+    /// the whole probe set), both threads' latencies.
+    pub two_threads: Summary,
+    /// One raw `get` per probe on two threads at once.
+    pub raw_get_two_threads: Summary,
 }
 
 /// Latencies of a scan, and the sizes of its answers.
@@ -126,6 +131,37 @@ fn pass<T: PartialEq + Debug>(
     Ok(())
 }
 
+/// Runs `op` on every probe on two threads at once, each thread the whole
+/// set with its answers checked; the latencies of both threads.
+fn on_two_threads<T: PartialEq + Debug + Sync>(
+    expected: &[T],
+    op: impl Fn(usize) -> Result<T, BoxError> + Sync,
+) -> Result<Summary, BoxError> {
+    let threads: Vec<Result<Latency, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut latency = Latency::new().map_err(|e| e.to_string())?;
+                    pass(&mut latency, false, expected, &op).map_err(|e| e.to_string())?;
+                    Ok(latency)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a check thread panicked".into()))
+            })
+            .collect()
+    });
+    let mut merged = Latency::new()?;
+    for latency in threads {
+        merged.merge(&latency?)?;
+    }
+    Ok(merged.summary())
+}
+
 /// `probes` random checks, each allowed or denied with even odds, answered
 /// by the store and its peers over `rounds` measured rounds.
 pub fn checks(
@@ -176,7 +212,16 @@ pub fn checks(
             Ok(s.set.contains(&perms[i]))
         })?;
     }
+    let two_threads = on_two_threads(&expected, |i| {
+        let p = &perms[i];
+        Ok(s.store
+            .read()?
+            .check(&p.actor, &p.action, &p.resource, now)?)
+    })?;
+    let raw_get_two_threads = on_two_threads(&expected, |i| s.raw.get(&keys[i]))?;
     Ok(Checks {
+        two_threads,
+        raw_get_two_threads,
         allowed: expected.iter().filter(|a| **a).count(),
         probes,
         reader_once: once.summary(),

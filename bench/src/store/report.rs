@@ -135,6 +135,13 @@ pub(super) fn print(f: &Figures) {
         versus(&c.reader_once, &c.raw_three_gets)
     );
     println!(
+        "| check, `Store::read()` per check, 2 threads at once | {} | raw `get`, 2 threads {} | {} | p99 < 20 µs: {} |",
+        c.two_threads.percentiles(),
+        c.raw_get_two_threads.percentiles(),
+        versus(&c.two_threads, &c.raw_get_two_threads),
+        met(c.two_threads.p99_ns < CHECK_P99_TARGET_NS)
+    );
+    println!(
         "| check vs in-memory `HashSet` | {} | `HashSet` {} | {} | reported |",
         c.reader_once.percentiles(),
         c.hash_set.percentiles(),
@@ -216,6 +223,8 @@ pub(super) fn json(f: &Figures) -> Json {
             "reader_per_check": c.reader_per_check.json(),
             "raw_get": c.raw_get.json(),
             "raw_three_gets": c.raw_three_gets.json(),
+            "two_threads": c.two_threads.json(),
+            "raw_get_two_threads": c.raw_get_two_threads.json(),
             "hash_set": c.hash_set.json(),
             "reader_once_over_raw_p50": ratio(c.reader_once.p50_ns, c.raw_get.p50_ns),
             "reader_once_over_raw_p99": ratio(c.reader_once.p99_ns, c.raw_get.p99_ns),
