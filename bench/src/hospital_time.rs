@@ -319,6 +319,9 @@ fn stream(
 
 /// Runs the workload; answers the figures (also printed as a table).
 pub fn run(args: &HospitalTimeArgs) -> Result<Json, BoxError> {
+    if args.visits == 0 || args.doctors == 0 || args.patients == 0 || args.rate == 0 {
+        return Err("--visits, --doctors, --patients and --rate must each be at least 1".into());
+    }
     let mut rng = Rng::new(args.seed);
     let visits = history(args, &mut rng);
     let windows = Windows::of(&visits);
