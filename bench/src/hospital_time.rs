@@ -16,9 +16,11 @@
 //!   the same probes (visited pairs and random pairs), interleaved round by
 //!   round so both see the same noise. Every answer is compared with the
 //!   windows computed from the generated visits before any time counts;
-//! - a stream of new visits offered at a fixed rate, one epoch per 10 ms
-//!   tick, and the freshness of each visit: from when it was due to the
-//!   commit that makes it visible to `check`.
+//! - a stream of new visits offered at a fixed rate: every visit due so far
+//!   goes into one epoch as soon as the previous one has committed (the
+//!   loop sleeps 10 ms when none is due), and the freshness of each visit
+//!   runs from when it was due to the commit that makes it visible to
+//!   `check`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -274,8 +276,9 @@ fn time_checks(
     Ok(allowed)
 }
 
-/// The stream: new visits due at `rate` per second, applied every 10 ms in
-/// one epoch; freshness from each visit's due time to its commit.
+/// The stream: new visits due at `rate` per second; whatever is due goes
+/// into one epoch as soon as the last one committed (a 10 ms sleep when
+/// nothing is); freshness from each visit's due time to its commit.
 fn stream(
     materializer: &mut Materializer,
     args: &HospitalTimeArgs,
