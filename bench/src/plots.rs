@@ -131,16 +131,24 @@ fn check_latency(dir: &Path, results: &Results) -> Result<Option<PathBuf>, BoxEr
             .label(label)
             .legend(move |(x, y)| Circle::new((x + 10, y), 6, color.filled()));
     }
+    finish(&mut chart)?;
+    drop(chart);
+    root.present()?;
+    drop(root);
+    Ok(Some(path))
+}
+
+/// Draws a chart's legend in its upper left corner, boxed.
+fn finish<'a, 'b: 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+) -> Result<(), BoxError> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
         .border_style(BLACK)
         .background_style(WHITE)
         .draw()?;
-    root.present()?;
-    drop(chart);
-    drop(root);
-    Ok(Some(path))
+    Ok(())
 }
 
 /// A plotted series: its label, its colour, and how to read its value from
@@ -209,14 +217,9 @@ fn org_size(dir: &Path, results: &Results) -> Result<Option<PathBuf>, BoxError> 
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
         chart.draw_series(line.into_iter().map(|p| Circle::new(p, 4, color.filled())))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()?;
-    root.present()?;
+    finish(&mut chart)?;
     drop(chart);
+    root.present()?;
     drop(root);
     Ok(Some(path))
 }
