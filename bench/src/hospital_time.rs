@@ -136,10 +136,10 @@ impl Visit {
 /// A year of history before `now` and two weeks of scheduled visits after
 /// it (1 in 20); each patient sees one of a few regular doctors.
 fn history(args: &HospitalTimeArgs, rng: &mut Rng) -> Vec<Visit> {
-    let doctors = args.doctors.max(1);
+    let doctors = args.doctors;
     (0..args.visits)
         .map(|_| {
-            let patient = rng.below(args.patients.max(1));
+            let patient = rng.below(args.patients);
             // A patient's regular doctors: three, derived from the patient.
             let doctor = (patient * 7 + rng.below(3) * 13) % doctors;
             let time = if rng.below(20) == 0 {
@@ -230,13 +230,10 @@ fn probes(visits: &[Visit], args: &HospitalTimeArgs, rng: &mut Rng) -> Vec<Probe
     (0..args.checks)
         .map(|i| {
             let (doctor, patient) = if i % 2 == 0 {
-                let v = visits[rng.below(visits.len().max(1))];
+                let v = visits[rng.below(visits.len())];
                 (v.doctor, v.patient)
             } else {
-                (
-                    rng.below(args.doctors.max(1)),
-                    rng.below(args.patients.max(1)),
-                )
+                (rng.below(args.doctors), rng.below(args.patients))
             };
             Probe {
                 doctor,
@@ -286,8 +283,9 @@ fn stream(
 ) -> Result<(Latency, usize, Duration), BoxError> {
     let mut freshness = Latency::new()?;
     let total = args.rate * args.seconds as usize;
-    let interval = Duration::from_secs(1) / args.rate.max(1) as u32;
-    let doctors = args.doctors.max(1);
+    let rate = u32::try_from(args.rate).map_err(|_| "--rate is too large")?;
+    let interval = Duration::from_secs(1) / rate;
+    let doctors = args.doctors;
     let started = Instant::now();
     let mut sent = 0usize;
     let mut epochs = 0usize;
@@ -300,7 +298,7 @@ fn stream(
         }
         let changes: Vec<Change> = (sent..due)
             .map(|_| {
-                let patient = rng.below(args.patients.max(1));
+                let patient = rng.below(args.patients);
                 Visit {
                     doctor: (patient * 7 + rng.below(3) * 13) % doctors,
                     patient,
@@ -321,6 +319,8 @@ fn stream(
 }
 
 /// Runs the workload; answers the figures (also printed as a table).
+/// Worlds without doctors, patients or visits, and a zero rate, are
+/// refused.
 pub fn run(args: &HospitalTimeArgs) -> Result<Json, BoxError> {
     if args.visits == 0 || args.doctors == 0 || args.patients == 0 || args.rate == 0 {
         return Err("--visits, --doctors, --patients and --rate must each be at least 1".into());
