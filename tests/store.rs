@@ -177,18 +177,12 @@ fn hospital_store_answers_like_the_reference_at_every_window_edge() {
     let doctor = |i: u64| Value::entity("Doctor", format!("d{}", i % 3));
     let patient = |i: u64| Value::entity("Patient", format!("p{}", i % 4));
     let ward = |i: u64| Value::entity("Ward", format!("w{}", i % 2));
-    let mut state = 0x5eed_u64;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        state >> 33
-    };
+    let mut rng = permafrost::demo::org::Rng::new(0x5eed);
     let mut facts = FactSet::new();
     for epoch in 0..6 {
         let mut changes = Vec::new();
         for _ in 0..8 {
-            let (a, b, c) = (next(), next(), next());
+            let (a, b, c) = (rng.next_u64(), rng.next_u64(), rng.next_u64());
             let t = DEFAULT_NOW + (c % 17) as i64 * DAY / 2 - 4 * DAY + (c % 3) as i64;
             let fact = match a % 6 {
                 0..=2 => engine::Fact::new("visit", vec![doctor(b), patient(c), Value::Int(t)]),
